@@ -1,0 +1,21 @@
+"""cnncourse: the helper package of a hands-on course on convolutional neural networks.
+
+Modules, one responsibility each:
+
+- :mod:`cnncourse.profiles`  run profiles (smoke / laptop / full) and every lesson's sizes
+- :mod:`cnncourse.data`      dataset loaders (MNIST, Fashion-MNIST, CIFAR-10)
+- :mod:`cnncourse.download`  ``fetch``: datasets and pretrained weights, with checksums
+- :mod:`cnncourse.models`    one builder per architecture
+- :mod:`cnncourse.training`  fit/evaluate helpers returning tidy tables
+- :mod:`cnncourse.viz`       plot helpers
+- :mod:`cnncourse.report`    report a notebook's metrics to the runner
+- :mod:`cnncourse.articles`  the figures the source articles published
+- :mod:`cnncourse.runner`    run notebooks headless
+
+Importing the package imports no TensorFlow; the modules that need it do.
+"""
+
+__version__ = "0.1.0"
+
+from .profiles import get_profile  # noqa: E402,F401  (light: no TensorFlow)
+from .reproducibility import set_seed  # noqa: E402,F401  (imports TensorFlow only when called)

@@ -1,0 +1,108 @@
+"""Run profiles: every size a lesson uses, in one place.
+
+A profile is picked with the environment variable ``CNNCOURSE_PROFILE``
+(``smoke``, ``laptop`` or ``full``; default ``laptop``).  A notebook never
+hard-codes an epoch count or a dataset size: it asks for its lesson's
+settings::
+
+    from cnncourse.profiles import get_profile
+    profile = get_profile()          # reads CNNCOURSE_PROFILE
+    s = profile.lesson01             # a frozen dataclass of sizes
+
+``smoke``  proves that every cell runs (tiny data, one epoch; what CI runs).
+``laptop`` is what a learner runs on a 2-core CPU: minutes per notebook.
+``full``   reproduces the articles' own settings; meant for a GPU.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+PROFILE_ENV = "CNNCOURSE_PROFILE"
+DEFAULT_PROFILE = "laptop"
+
+
+class ProfileError(ValueError):
+    """An unknown profile name was asked for."""
+
+
+@dataclass(frozen=True)
+class Lesson01Settings:
+    """Sizes for lesson 01 (CNN basics).
+
+    ``None`` for a ``*_train``/``*_test`` count means "the whole official split".
+    """
+
+    mnist_train: int | None
+    mnist_test: int | None
+    mnist_epochs: int
+    mnist_batch_size: int
+    cifar_train: int | None
+    cifar_test: int | None
+    cifar_epochs: int
+    cifar_batch_size: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One named run profile: a description and the settings of every lesson."""
+
+    name: str
+    description: str
+    lesson01: Lesson01Settings
+
+    def summary(self) -> str:
+        """A short multi-line text of the profile, for a notebook's first cell."""
+        lines = [f"cnncourse profile: {self.name} - {self.description}"]
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name.startswith("lesson"):
+                sizes = ", ".join(f"{k.name}={getattr(value, k.name)}" for k in fields(value))
+                lines.append(f"  {f.name}: {sizes}")
+        return "\n".join(lines)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke",
+        description="tiny data, one epoch: proves every cell runs (CI)",
+        lesson01=Lesson01Settings(
+            mnist_train=1000, mnist_test=500, mnist_epochs=1, mnist_batch_size=128,
+            cifar_train=1000, cifar_test=500, cifar_epochs=1, cifar_batch_size=100,
+        ),
+    ),
+    "laptop": Profile(
+        name="laptop",
+        description="a 2-core CPU in minutes, close enough to the articles to teach the same lesson",
+        lesson01=Lesson01Settings(
+            mnist_train=30000, mnist_test=None, mnist_epochs=3, mnist_batch_size=128,
+            cifar_train=None, cifar_test=None, cifar_epochs=3, cifar_batch_size=100,
+        ),
+    ),
+    "full": Profile(
+        name="full",
+        description="the articles' own settings (all data, all epochs); meant for a GPU",
+        lesson01=Lesson01Settings(
+            mnist_train=None, mnist_test=None, mnist_epochs=20, mnist_batch_size=128,
+            cifar_train=None, cifar_test=None, cifar_epochs=20, cifar_batch_size=100,
+        ),
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the profile called ``name``, or the one named by ``CNNCOURSE_PROFILE``.
+
+    Raises ProfileError, listing the valid names, for an unknown name.
+    """
+    if name is None:
+        name = os.environ.get(PROFILE_ENV, "").strip() or DEFAULT_PROFILE
+    key = name.strip().lower()
+    if key not in PROFILES:
+        valid = ", ".join(PROFILES)
+        raise ProfileError(
+            f"Unknown cnncourse profile {name!r}. Valid profiles: {valid}. "
+            f"Set it with the environment variable {PROFILE_ENV} (default {DEFAULT_PROFILE!r})."
+        )
+    return PROFILES[key]
