@@ -1,0 +1,96 @@
+"""Shared fixtures: tiny datasets written in the official formats, the Agg backend."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import pickle
+import struct
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Raw IDX bytes of a uint8 array (the MNIST format)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_idx_gz(path, array: np.ndarray) -> str:
+    """Write ``array`` as a gzipped IDX file; return its sha256."""
+    raw = gzip.compress(idx_bytes(array))
+    path.write_bytes(raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def make_idx_dataset(folder, n_train=60, n_test=20, seed=0):
+    """Write the four MNIST-format files with ``n_train``/``n_test`` random 28x28 images.
+
+    Returns {file name: sha256} and the labels.
+    """
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    y_train = np.arange(n_train) % 10
+    y_test = np.arange(n_test) % 10
+    arrays = {
+        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte.gz": y_train.astype(np.uint8),
+        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte.gz": y_test.astype(np.uint8),
+    }
+    hashes = {name: write_idx_gz(folder / name, a) for name, a in arrays.items()}
+    return hashes, arrays
+
+
+def write_cifar_batch(path, n=30, seed=0, label_offset=0):
+    """Write a CIFAR-10 python batch (protocol 2, bytes keys) with ``n`` images."""
+    rng = np.random.default_rng(seed)
+    batch = {
+        b"batch_label": b"synthetic batch",
+        b"labels": [int((i + label_offset) % 10) for i in range(n)],
+        b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+        b"filenames": [f"img_{i}.png".encode() for i in range(n)],
+    }
+    with open(path, "wb") as f:
+        pickle.dump(batch, f, protocol=2)
+    return batch
+
+
+def make_cifar_folder(data_dir, n=30):
+    folder = data_dir / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(1, 6):
+        write_cifar_batch(folder / f"data_batch_{i}", n=n, seed=i, label_offset=i)
+    write_cifar_batch(folder / "test_batch", n=n, seed=9)
+    with open(folder / "batches.meta", "wb") as f:
+        pickle.dump({b"label_names": [b"x"] * 10}, f, protocol=2)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def no_keras_download(monkeypatch, tmp_path):
+    """Make Keras' dataset loaders fail as they would offline with an empty cache."""
+    import keras
+
+    def offline(*args, **kwargs):
+        raise OSError("network unreachable (test)")
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    for mod in ("mnist", "fashion_mnist", "cifar10"):
+        monkeypatch.setattr(getattr(keras.datasets, mod), "load_data", offline)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))

@@ -1,0 +1,184 @@
+"""Data loaders on tiny files written by the tests (no downloads)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pickle
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from cnncourse import data
+from conftest import make_cifar_folder, make_idx_dataset, write_cifar_batch, write_idx_gz
+
+
+@pytest.fixture
+def mnist_dir(tmp_path, monkeypatch):
+    """A data directory with a tiny MNIST (60 train / 20 test) whose checksums the registry trusts."""
+    hashes, arrays = make_idx_dataset(tmp_path / "mnist")
+    info = data.DATASETS["mnist"]
+    files = tuple(data.OfficialFile(f.name, hashes[f.name]) for f in info.files)
+    monkeypatch.setitem(data.DATASETS, "mnist", replace(info, files=files))
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    return tmp_path, arrays
+
+
+def test_load_mnist_shapes_range_and_order(mnist_dir):
+    _, arrays = mnist_dir
+    ds = data.load_mnist()
+    assert ds.x_train.shape == (60, 28, 28, 1) and ds.x_train.dtype == np.float32
+    assert ds.x_test.shape == (20, 28, 28, 1)
+    assert 0.0 <= ds.x_train.min() and ds.x_train.max() <= 1.0
+    np.testing.assert_array_equal(ds.y_train, arrays["train-labels-idx1-ubyte.gz"])
+    np.testing.assert_allclose(ds.x_train[3, ..., 0] * 255, arrays["train-images-idx3-ubyte.gz"][3], atol=1e-3)
+    assert ds.class_names == tuple("0123456789")
+    assert ds.source == str(mnist_dir[0] / "mnist")
+
+
+def test_one_hot_and_stratified_subset(mnist_dir):
+    ds = data.load_mnist(30, 10, one_hot=True, seed=3)
+    assert ds.y_train.shape == (30, 10) and ds.y_train.dtype == np.float32
+    np.testing.assert_array_equal(ds.y_train.sum(axis=1), 1)
+    # 60 training labels, 6 per class -> a stratified half keeps 3 per class
+    np.testing.assert_array_equal(np.bincount(ds.labels("train"), minlength=10), 3)
+    again = data.load_mnist(30, 10, one_hot=True, seed=3)
+    np.testing.assert_array_equal(ds.x_train, again.x_train)
+    other = data.load_mnist(30, 10, one_hot=True, seed=4)
+    assert not np.array_equal(ds.x_train, other.x_train)
+
+
+def test_stratified_indices_proportions():
+    labels = np.array([0] * 70 + [1] * 20 + [2] * 10)
+    idx = data.stratified_indices(labels, 10, seed=0)
+    assert len(set(idx)) == 10
+    np.testing.assert_array_equal(np.bincount(labels[idx]), [7, 2, 1])
+    np.testing.assert_array_equal(data.stratified_indices(labels, None), np.arange(100))
+
+
+def test_asking_for_more_images_than_there_are_says_how_many(mnist_dir):
+    with pytest.raises(data.NotEnoughDataError, match=r"Asked for 61 mnist training images .* holds 60"):
+        data.load_mnist(61)
+    with pytest.raises(data.NotEnoughDataError, match=r"holds 20"):
+        data.load_mnist(None, 25)
+
+
+def test_checksum_mismatch_is_reported(mnist_dir):
+    folder = mnist_dir[0] / "mnist"
+    write_idx_gz(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(20, np.uint8))
+    with pytest.raises(data.DataCorruptError, match="published checksum") as err:
+        data.load_mnist()
+    assert "t10k-labels-idx1-ubyte.gz" in str(err.value) and "cnncourse fetch" in str(err.value)
+
+
+def test_truncated_gzip_is_reported(mnist_dir):
+    path = mnist_dir[0] / "mnist" / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:500])
+    with pytest.raises(data.DataCorruptError, match="truncated or not a valid gzip") as err:
+        data.load_mnist()
+    assert str(path) in str(err.value)
+
+
+def test_idx_header_payload_mismatch(tmp_path):
+    path = tmp_path / "bad.gz"
+    raw = bytes([0, 0, 8, 3]) + (5).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + bytes(100)
+    path.write_bytes(gzip.compress(raw))
+    with pytest.raises(data.DataCorruptError, match=r"promises shape \(5, 28, 28\)"):
+        data.read_idx_gz(path)
+
+
+def test_wrong_image_shape_is_reported(mnist_dir, monkeypatch):
+    folder = mnist_dir[0] / "mnist"
+    h = write_idx_gz(folder / "t10k-images-idx3-ubyte.gz", np.zeros((20, 32, 32), np.uint8))
+    info = data.DATASETS["mnist"]
+    files = tuple(data.OfficialFile(f.name, h if f.name.startswith("t10k-images") else f.sha256) for f in info.files)
+    monkeypatch.setitem(data.DATASETS, "mnist", replace(info, files=files))
+    with pytest.raises(data.DataCorruptError, match=r"\(20, 32, 32\).*expected \(N, 28, 28\)"):
+        data.load_mnist()
+
+
+def test_missing_data_offline_says_where_and_what_to_run(tmp_path, monkeypatch, no_keras_download):
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load_fashion_mnist()
+    msg = str(err.value)
+    assert "train-images-idx3-ubyte.gz" in msg
+    assert str(tmp_path / "nowhere" / "fashion-mnist") in msg
+    assert "python -m cnncourse fetch" in msg and "empty-keras-home" in msg
+
+
+def test_keras_fallback_is_used_when_the_data_dir_is_empty(tmp_path, monkeypatch):
+    import keras
+
+    rng = np.random.default_rng(0)
+    fake = ((rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), np.arange(50) % 10),
+            (rng.integers(0, 256, (10, 28, 28), dtype=np.uint8), np.arange(10) % 10))
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    ds = data.load_mnist(20)
+    assert ds.x_train.shape == (20, 28, 28, 1) and ds.source.startswith("Keras cache")
+
+
+# ----------------------------------------------------------------------------- CIFAR-10
+def test_cifar_batch_layout_is_channel_planar(tmp_path):
+    batch = write_cifar_batch(tmp_path / "b", n=4)
+    x, y = data.read_cifar_batch(tmp_path / "b")
+    assert x.shape == (4, 32, 32, 3) and x.dtype == np.uint8
+    raw = batch[b"data"][2]
+    assert x[2, 0, 1, 0] == raw[1] and x[2, 0, 1, 1] == raw[1024 + 1] and x[2, 1, 0, 2] == raw[2048 + 32]
+    np.testing.assert_array_equal(y, batch[b"labels"])
+
+
+def test_load_cifar10_reads_only_the_batches_it_needs(tmp_path, monkeypatch):
+    make_cifar_folder(tmp_path, n=30)
+    read = []
+    real = data.read_cifar_batch
+    monkeypatch.setattr(data, "read_cifar_batch", lambda p: (read.append(p.name), real(p))[1])
+    ds = data.load_cifar10(20, 10, data_dir=tmp_path)
+    assert sorted(read) == ["data_batch_1", "test_batch"]
+    assert ds.x_train.shape == (20, 32, 32, 3) and ds.x_test.shape == (10, 32, 32, 3)
+    read.clear()
+    ds = data.load_cifar10(45, data_dir=tmp_path)
+    assert sorted(read) == ["data_batch_1", "data_batch_2", "test_batch"]
+    read.clear()
+    assert data.load_cifar10(data_dir=tmp_path).x_train.shape[0] == 150
+    assert len(read) == 6
+
+
+def test_restricted_unpickler_refuses_code(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(pickle.dumps({b"data": Evil(), b"labels": []}, protocol=2))
+    with pytest.raises(data.UnsafePickleError, match=r"refusing to unpickle (posix|os)\.system") as err:
+        data.read_cifar_batch(path)
+    assert "cnncourse fetch" in str(err.value)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_truncated_cifar_batch(tmp_path):
+    write_cifar_batch(tmp_path / "b", n=4)
+    (tmp_path / "b").write_bytes((tmp_path / "b").read_bytes()[:2000])
+    with pytest.raises(data.DataCorruptError, match="truncated or not a CIFAR-10 python batch"):
+        data.read_cifar_batch(tmp_path / "b")
+
+
+def test_cifar_batch_with_wrong_shape(tmp_path):
+    path = tmp_path / "b"
+    path.write_bytes(pickle.dumps({b"data": np.zeros((3, 100), np.uint8), b"labels": [0, 1, 2]}, protocol=2))
+    with pytest.raises(data.DataCorruptError, match=r"\(3, 100\).*expected uint8 \(N, 3072\)"):
+        data.read_cifar_batch(path)
+
+
+def test_cifar_folder_with_fewer_images_than_asked(tmp_path):
+    make_cifar_folder(tmp_path, n=30)
+    with pytest.raises(data.NotEnoughDataError, match="holds 150"):
+        data.load_cifar10(200, data_dir=tmp_path)
+
+
+def test_to_one_hot_rejects_out_of_range():
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        data.to_one_hot(np.array([0, 3]), 3)
