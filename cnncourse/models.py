@@ -1,0 +1,106 @@
+"""Model builders: one function per architecture the lessons use.
+
+Every builder returns an *uncompiled* ``keras.Model`` named after what it
+builds; compiling (optimizer, loss) is the lesson's choice and lives in
+:mod:`cnncourse.training`.  Parameter counts are those of the source articles
+and are checked in the tests.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+MNIST_SHAPE = (28, 28, 1)
+CIFAR_SHAPE = (32, 32, 3)
+
+
+# ----------------------------------------------------------------------------- lesson 01: reading shapes
+def build_simple_convnet(input_shape=CIFAR_SHAPE, num_classes: int = 10) -> keras.Model:
+    """The "SimpleConvNet" of article 004: Conv2D(30, 5) -> MaxPool(2) -> Flatten -> Dense(100) -> Dense(10).
+
+    On (32, 32, 3) inputs: 591,390 parameters (conv 2,280; dense 588,100; output 1,010).
+    Layer names: "conv", "pool", "flatten", "dense", "output".
+    """
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = layers.Conv2D(30, 5, strides=1, padding="valid", activation="relu", name="conv")(inputs)
+    x = layers.MaxPooling2D(2, name="pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(100, activation="relu", name="dense")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name="simple_convnet")
+
+
+def build_dense_on_feature_map(input_shape=CIFAR_SHAPE) -> keras.Model:
+    """The pitfall of article 004: Dense(100) applied straight to the pooled (14, 14, 30) map.
+
+    Dense acts on the last axis only, so the output is (None, 14, 14, 100), not a
+    vector per image: 5,380 parameters (conv 2,280 + dense 30*100+100 = 3,100).
+    """
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = layers.Conv2D(30, 5, activation="relu", name="conv")(inputs)
+    x = layers.MaxPooling2D(2, name="pool")(x)
+    outputs = layers.Dense(100, activation="relu", name="dense")(x)
+    return keras.Model(inputs, outputs, name="dense_on_feature_map")
+
+
+# ----------------------------------------------------------------------------- lesson 01: MNIST variants
+def _mnist_cnn(name, convs, pool_size, dense_hidden, input_shape, num_classes) -> keras.Model:
+    """Shared body of the article-001 variants: convs -> [pool] -> Dropout(0.25) -> Flatten -> [Dense(128)+Dropout(0.5)] -> softmax."""
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for i, (filters, kernel) in enumerate(convs, start=1):
+        x = layers.Conv2D(filters, kernel, padding="valid", activation="relu", name=f"conv{i}")(x)
+    if pool_size:
+        x = layers.MaxPooling2D(pool_size, name="pool")(x)
+    x = layers.Dropout(0.25, name="dropout1")(x)
+    x = layers.Flatten(name="flatten")(x)
+    if dense_hidden:
+        x = layers.Dense(128, activation="relu", name="dense")(x)
+        x = layers.Dropout(0.5, name="dropout2")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_mnist_base_cnn(input_shape=MNIST_SHAPE, num_classes: int = 10) -> keras.Model:
+    """Model 1: Conv(32, 3) -> Conv(64, 3) -> MaxPool(2) -> Dropout -> Flatten -> Dense(128) -> Dropout -> softmax.
+
+    1,199,882 parameters on 28x28x1 inputs.
+    """
+    return _mnist_cnn("model1_base", [(32, 3), (64, 3)], 2, True, input_shape, num_classes)
+
+
+def build_mnist_one_conv(input_shape=MNIST_SHAPE, num_classes: int = 10) -> keras.Model:
+    """Variant 2: a single Conv(64, 5) instead of the two 3x3 convs (same 24x24x64 map)."""
+    return _mnist_cnn("model2_one_conv", [(64, 5)], 2, True, input_shape, num_classes)
+
+
+def build_mnist_three_conv(input_shape=MNIST_SHAPE, num_classes: int = 10) -> keras.Model:
+    """Variant 3: Conv(32, 3) -> Conv(64, 3) -> Conv(64, 3)."""
+    return _mnist_cnn("model3_three_conv", [(32, 3), (64, 3), (64, 3)], 2, True, input_shape, num_classes)
+
+
+def build_mnist_no_pooling(input_shape=MNIST_SHAPE, num_classes: int = 10) -> keras.Model:
+    """Variant 4: model 1 without its MaxPooling2D (the dense layer sees the whole 24x24x64 map)."""
+    return _mnist_cnn("model4_no_pooling", [(32, 3), (64, 3)], None, True, input_shape, num_classes)
+
+
+def build_mnist_big_pooling(input_shape=MNIST_SHAPE, num_classes: int = 10) -> keras.Model:
+    """Variant 5: model 1 with MaxPooling2D(4) instead of (2)."""
+    return _mnist_cnn("model5_big_pooling", [(32, 3), (64, 3)], 4, True, input_shape, num_classes)
+
+
+def build_mnist_one_dense(input_shape=MNIST_SHAPE, num_classes: int = 10) -> keras.Model:
+    """Variant 6: model 1 without its hidden Dense(128) + Dropout(0.5)."""
+    return _mnist_cnn("model6_one_dense", [(32, 3), (64, 3)], 2, False, input_shape, num_classes)
+
+
+MNIST_VARIANTS = {
+    "1: base": build_mnist_base_cnn,
+    "2: one conv": build_mnist_one_conv,
+    "3: three convs": build_mnist_three_conv,
+    "4: no pooling": build_mnist_no_pooling,
+    "5: 4x4 pooling": build_mnist_big_pooling,
+    "6: one dense": build_mnist_one_dense,
+}
+"""The six models of article 001, keyed by the label the lesson's tables use."""

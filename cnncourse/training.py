@@ -1,0 +1,174 @@
+"""Training helpers: fit one model or a set of models and get a tidy results table."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import pandas as pd
+
+from .data import ImageDataset
+from .reproducibility import DEFAULT_SEED, set_seed
+
+OptimizerSpec = str | Callable[[], keras.optimizers.Optimizer]
+
+
+class EpochProgressBar(keras.callbacks.Callback):
+    """A one-line progress bar per model (tqdm), updated after every epoch with its loss and accuracy."""
+
+    def __init__(self, epochs: int, description: str = ""):
+        super().__init__()
+        self.epochs = epochs
+        self.description = description
+        self._bar = None
+
+    def on_train_begin(self, logs=None):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=self.epochs, desc=self.description, unit="epoch", file=sys.stdout,
+                         dynamic_ncols=True, leave=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        shown = {k: f"{v:.4f}" for k, v in logs.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+        self._bar.set_postfix(shown, refresh=False)
+        self._bar.update(1)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.close()
+
+
+@dataclass
+class TrainResult:
+    """What one training run produced.
+
+    ``history`` maps Keras' metric names ('loss', 'accuracy', 'val_loss',
+    'val_accuracy') to one value per epoch.  Epochs are counted from 1.
+    """
+
+    name: str
+    model: keras.Model
+    history: dict[str, list[float]]
+    test_loss: float
+    test_accuracy: float
+    train_seconds: float
+    params: int
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history.get("loss", []))
+
+    @property
+    def best_epoch(self) -> int | None:
+        """The epoch (from 1) with the lowest validation loss: where the model starts to overfit."""
+        val = self.history.get("val_loss")
+        return int(np.argmin(val)) + 1 if val else None
+
+    def as_row(self) -> dict:
+        val_loss = self.history.get("val_loss")
+        return {
+            "model": self.name,
+            "params": self.params,
+            "epochs": self.epochs,
+            "test_loss": self.test_loss,
+            "test_accuracy": self.test_accuracy,
+            "best_val_loss": float(np.min(val_loss)) if val_loss else np.nan,
+            "best_epoch": self.best_epoch,
+            "train_s": self.train_seconds,
+            "s_per_epoch": self.train_seconds / max(self.epochs, 1),
+        }
+
+
+def make_optimizer(spec: OptimizerSpec) -> keras.optimizers.Optimizer:
+    """A fresh optimizer from a Keras name ('adam') or a zero-argument factory."""
+    return keras.optimizers.get(spec) if isinstance(spec, str) else spec()
+
+
+def fit_and_evaluate(
+    model: keras.Model,
+    data: ImageDataset,
+    *,
+    optimizer: OptimizerSpec,
+    epochs: int,
+    batch_size: int,
+    validation: str = "split",
+    validation_split: float = 0.1,
+    progress: bool = True,
+) -> TrainResult:
+    """Compile ``model`` for classification, train it on ``data`` and evaluate it on the test split.
+
+    Labels may be integers or one-hot (the loss is chosen to match).
+    ``validation='split'`` holds out the last ``validation_split`` of the
+    training set (Keras' ``validation_split``, as article 001 did);
+    ``validation='test'`` validates on the test set after each epoch (as article 004 did).
+    """
+    if validation not in ("split", "test"):
+        raise ValueError(f"validation must be 'split' or 'test', got {validation!r}")
+    one_hot = data.y_train.ndim == 2
+    model.compile(
+        optimizer=make_optimizer(optimizer),
+        loss="categorical_crossentropy" if one_hot else "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    kwargs = (
+        {"validation_split": validation_split}
+        if validation == "split"
+        else {"validation_data": (data.x_test, data.y_test)}
+    )
+    callbacks = [EpochProgressBar(epochs, model.name)] if progress else []
+    start = time.perf_counter()
+    history = model.fit(
+        data.x_train, data.y_train, epochs=epochs, batch_size=batch_size,
+        verbose=0, callbacks=callbacks, **kwargs,
+    )
+    seconds = time.perf_counter() - start
+    test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
+    return TrainResult(
+        name=model.name,
+        model=model,
+        history={k: [float(v) for v in vals] for k, vals in history.history.items()},
+        test_loss=float(test_loss),
+        test_accuracy=float(test_accuracy),
+        train_seconds=seconds,
+        params=model.count_params(),
+    )
+
+
+def train_models(
+    builders: Mapping[str, Callable[[], keras.Model]],
+    data: ImageDataset,
+    *,
+    optimizer: OptimizerSpec,
+    epochs: int,
+    batch_size: int,
+    validation: str = "split",
+    validation_split: float = 0.1,
+    seed: int = DEFAULT_SEED,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, dict[str, TrainResult]]:
+    """Build, train and evaluate every model in ``builders`` under the same settings.
+
+    The seed is reset before each model is built, so each result is the same
+    whether a model is trained alone or after the others.
+
+    Returns ``(table, results)``: a DataFrame with one row per model (columns
+    model, params, epochs, test_loss, test_accuracy, best_val_loss, best_epoch,
+    train_s, s_per_epoch) and the :class:`TrainResult` of each model by name.
+    """
+    results: dict[str, TrainResult] = {}
+    for label, build in builders.items():
+        set_seed(seed)
+        result = fit_and_evaluate(
+            build(), data, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+            validation=validation, validation_split=validation_split, progress=progress,
+        )
+        result.name = label
+        results[label] = result
+    table = pd.DataFrame([r.as_row() for r in results.values()])
+    return table, results

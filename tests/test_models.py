@@ -1,0 +1,57 @@
+"""Every builder's parameter count against the article's."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnncourse import models
+
+
+def _layer_params(model):
+    return {layer.name: layer.count_params() for layer in model.layers}
+
+
+def test_simple_convnet_matches_article_004():
+    model = models.build_simple_convnet()
+    assert model.count_params() == 591_390
+    counts = _layer_params(model)
+    assert (counts["conv"], counts["dense"], counts["output"]) == (2_280, 588_100, 1_010)
+    assert model.output_shape == (None, 10)
+
+
+def test_dense_on_a_4d_tensor_keeps_the_spatial_axes():
+    model = models.build_dense_on_feature_map()
+    assert model.output_shape == (None, 14, 14, 100)
+    assert model.count_params() == 5_380
+    assert _layer_params(model)["dense"] == 3_100
+
+
+@pytest.mark.parametrize(
+    "builder, params",
+    [
+        # Conv(32,3)=320, Conv(64,3)=18,496, Dense(9216->128)=1,179,776, Dense(128->10)=1,290
+        (models.build_mnist_base_cnn, 1_199_882),
+        # Conv(64,5)=1,664 + 1,179,776 + 1,290
+        (models.build_mnist_one_conv, 1_182_730),
+        # 320 + 18,496 + 36,928 + Dense(11*11*64=7744->128)=991,360 + 1,290
+        (models.build_mnist_three_conv, 1_048_394),
+        # 320 + 18,496 + Dense(36864->128)=4,718,720 + 1,290
+        (models.build_mnist_no_pooling, 4_738_826),
+        # 320 + 18,496 + Dense(2304->128)=295,040 + 1,290
+        (models.build_mnist_big_pooling, 315_146),
+        # 320 + 18,496 + Dense(9216->10)=92,170
+        (models.build_mnist_one_dense, 110_986),
+    ],
+)
+def test_mnist_variants_parameter_counts(builder, params):
+    model = builder()
+    assert model.count_params() == params
+    assert model.output_shape == (None, 10)
+
+
+def test_variant_registry_lists_the_six_models_in_order():
+    assert list(models.MNIST_VARIANTS) == [
+        "1: base", "2: one conv", "3: three convs", "4: no pooling", "5: 4x4 pooling", "6: one dense",
+    ]
+    names = {build().name for build in models.MNIST_VARIANTS.values()}
+    assert len(names) == 6

@@ -1,0 +1,65 @@
+"""The training helper on a tiny synthetic problem."""
+
+from __future__ import annotations
+
+import numpy as np
+import keras
+
+from cnncourse import data, training
+
+
+def _tiny_dataset(one_hot=True):
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 8, 8, 1)).astype("float32")
+    y = (x.mean(axis=(1, 2, 3)) > 0.5).astype("int64")
+    xt = rng.random((32, 8, 8, 1)).astype("float32")
+    yt = (xt.mean(axis=(1, 2, 3)) > 0.5).astype("int64")
+    if one_hot:
+        y, yt = data.to_one_hot(y, 2), data.to_one_hot(yt, 2)
+    return data.ImageDataset("tiny", x, y, xt, yt, ("low", "high"), "memory")
+
+
+def _build():
+    return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                             keras.layers.Dense(2, activation="softmax")], name="tiny")
+
+
+def test_train_models_returns_a_tidy_table_and_histories():
+    table, results = training.train_models({"a": _build, "b": _build}, _tiny_dataset(),
+                                           optimizer="adam", epochs=3, batch_size=16, progress=False)
+    assert list(table["model"]) == ["a", "b"]
+    assert {"params", "epochs", "test_loss", "test_accuracy", "best_epoch", "s_per_epoch"} <= set(table.columns)
+    assert (table["epochs"] == 3).all() and (table["params"] == 130).all()
+    assert len(results["a"].history["val_loss"]) == 3
+    assert 1 <= results["a"].best_epoch <= 3
+    # the seed is reset before each model: same builder, same numbers
+    assert results["a"].history == results["b"].history
+
+
+def test_integer_labels_and_test_set_validation():
+    result = training.fit_and_evaluate(_build(), _tiny_dataset(one_hot=False), optimizer="adam",
+                                       epochs=2, batch_size=16, validation="test", progress=False)
+    assert result.epochs == 2 and 0.0 <= result.test_accuracy <= 1.0
+    # validating on the test set: the last val_loss is the test loss
+    np.testing.assert_allclose(result.history["val_loss"][-1], result.test_loss, rtol=1e-4)
+
+
+def test_optimizer_factory_gives_each_model_its_own_optimizer():
+    made = []
+
+    def factory():
+        made.append(keras.optimizers.Adadelta(learning_rate=1.0))
+        return made[-1]
+
+    training.train_models({"a": _build, "b": _build}, _tiny_dataset(), optimizer=factory,
+                          epochs=1, batch_size=32, progress=False)
+    assert len(made) == 2 and made[0] is not made[1]
+    assert float(made[0].learning_rate) == 1.0
+
+
+def test_bad_validation_mode():
+    import pytest
+
+    with pytest.raises(ValueError, match="'split' or 'test'"):
+        training.fit_and_evaluate(_build(), _tiny_dataset(), optimizer="adam", epochs=1,
+                                  batch_size=8, validation="holdout")
