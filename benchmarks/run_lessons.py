@@ -1,0 +1,111 @@
+"""Benchmark lessons: run notebooks headless under a profile and record wall time,
+peak memory and the metrics each notebook reported, next to the articles' figures.
+
+    python benchmarks/run_lessons.py --profile laptop 01
+    python benchmarks/run_lessons.py --profile smoke          # every notebook
+
+Each notebook runs in its own child process (so that its peak memory is its
+own); the results are printed as a table and appended as one JSON line per
+notebook to ``build/benchmarks.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cnncourse import articles
+from cnncourse.runner import find_notebooks
+
+# What each reported metric should be compared with: (article's figure, what counts as a pass).
+ARTICLE_FIGURES = {
+    "cifar10_simple_convnet_test_accuracy": (
+        articles.LESSON01_SIMPLE_CONVNET_CIFAR10_ACCURACY, "laptop target: at least 0.60"),
+    **{
+        f"mnist_{name.split(':')[0]}_test_accuracy": (acc, "laptop target: within 0.007 of the article")
+        for name, (_, acc) in articles.LESSON01_MNIST_VARIANTS.items()
+    },
+}
+
+
+def _run_one(notebook: str, profile: str, output_dir: str) -> dict:
+    """Run one notebook in this process; return its record (called in a child process)."""
+    from cnncourse.runner import run_notebook
+
+    run = run_notebook(notebook, profile=profile, output_dir=output_dir)
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the kernel, a child of ours
+    return {
+        "notebook": run.notebook, "profile": profile, "status": run.status, "error": run.error,
+        "wall_s": round(run.seconds, 1), "kernel_peak_rss_mib": round(peak_kib / 1024, 1),
+        "metrics": run.metrics,
+    }
+
+
+def _verdict(name: str, value: float) -> tuple[str, str]:
+    article, rule = ARTICLE_FIGURES.get(name, (None, ""))
+    if article is None:
+        return "-", ""
+    if "0.60" in rule:
+        ok = value >= 0.60
+    else:
+        ok = value >= article - 0.007
+    return f"{article:.4f}", ("ok" if ok else "MISSED") + f" ({rule})"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", help="names or prefixes ('01'); default: all")
+    parser.add_argument("--profile", default="laptop", choices=["smoke", "laptop", "full"])
+    parser.add_argument("--output-dir", default="build/benchmarks")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one notebook, print JSON
+    args = parser.parse_args(argv)
+
+    if args.one:
+        print("RESULT " + json.dumps(_run_one(args.one, args.profile, args.output_dir)))
+        return 0
+
+    records = []
+    for path in find_notebooks(args.notebooks):
+        print(f"running {path.name} under '{args.profile}' ...", flush=True)
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, __file__, "--one", str(path), "--profile", args.profile,
+                               "--output-dir", args.output_dir], capture_output=True, text=True)
+        lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
+        if not lines:
+            print(proc.stdout[-2000:], proc.stderr[-2000:], sep="\n")
+            records.append({"notebook": path.stem, "status": "crashed", "wall_s": time.perf_counter() - start,
+                            "metrics": {}})
+            continue
+        record = json.loads(lines[-1][len("RESULT "):])
+        record.update(machine=f"{platform.machine()}, {os.cpu_count()} CPUs", date=time.strftime("%Y-%m-%d %H:%M"),
+                      cnncourse_data=os.environ.get("CNNCOURSE_DATA", "(default)"))
+        records.append(record)
+
+    out = Path("build") / "benchmarks.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+
+    for r in records:
+        print(f"\n{r['notebook']}  [{r['profile'] if 'profile' in r else args.profile}]  status={r['status']}  "
+              f"wall={r['wall_s']:.0f}s  peak RSS={r.get('kernel_peak_rss_mib', float('nan')):.0f} MiB")
+        if r.get("error"):
+            print(f"  error: {r['error']}")
+        print(f"  {'metric':<40} {'yours':>8} {'article':>8}  verdict")
+        for name, value in r["metrics"].items():
+            article, verdict = _verdict(name, value)
+            print(f"  {name:<40} {value:>8.4f} {article:>8}  {verdict}")
+    print(f"\nappended to {out}")
+    return 0 if all(r["status"] == "ok" for r in records) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""``python -m cnncourse``: doctor, fetch, run."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from . import data
+from .download import PRETRAINED_WEIGHTS, fetch_all
+from .profiles import PROFILE_ENV, PROFILES, ProfileError, get_profile
+
+REQUIRED_PACKAGES = (
+    "tensorflow", "keras", "numpy", "pandas", "matplotlib", "seaborn", "umap-learn",
+    "scikit-learn", "pillow", "pydot", "tqdm", "jupyterlab", "nbclient", "nbval",
+)
+
+
+# ----------------------------------------------------------------------------- doctor
+def _keras_cache_location(name: str, keras_home: Path) -> Path | None:
+    datasets = keras_home / "datasets"
+    candidates = {
+        "mnist": [datasets / "mnist.npz"],
+        "fashion_mnist": [datasets / "fashion-mnist" / "train-images-idx3-ubyte.gz"],
+        "cifar10": [datasets / "cifar-10-batches-py-target_archive", datasets / "cifar-10-batches-py-target"],
+    }[name]
+    return next((p for p in candidates if p.exists()), None)
+
+
+def doctor(offline: bool = False) -> int:
+    """Print what the course will use and where it comes from; return the exit code."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    print(f"Python       {platform.python_version()} ({sys.executable})")
+    for pkg in REQUIRED_PACKAGES:
+        try:
+            version = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            version = "MISSING"
+            problems.append(f"{pkg} is not installed. Fix: pip install -e . (from the course folder)")
+        print(f"  {pkg:<13}{version}")
+    keras_version = _safe_version("keras")
+    if keras_version and int(keras_version.split(".")[0]) < 3:
+        problems.append(f"Keras {keras_version} is installed; the course needs Keras 3. Fix: pip install -U 'keras>=3'")
+
+    from .viz import graphviz_available
+
+    if graphviz_available():
+        print("Graphviz     found (model diagrams are drawn)")
+    else:
+        warnings.append("Graphviz/pydot not found: model diagrams fall back to text summaries. "
+                        "Fix: conda install graphviz, or apt install graphviz")
+        print("Graphviz     not found")
+
+    try:
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        print(f"GPU          {', '.join(g.name for g in gpus) if gpus else 'none (CPU only: use the laptop or smoke profile)'}")
+    except Exception as err:  # noqa: BLE001
+        problems.append(f"TensorFlow does not import: {err}")
+
+    try:
+        profile = get_profile()
+        print(f"Profile      {profile.name} ({PROFILE_ENV}; valid: {', '.join(PROFILES)})")
+    except ProfileError as err:
+        problems.append(str(err))
+
+    data_dir = data.get_data_dir()
+    keras_home = data.get_keras_home()
+    print(f"Data dir     {data_dir}  ({data.DATA_ENV})")
+    print(f"Keras cache  {keras_home}  (KERAS_HOME)")
+    if keras_home.exists() and not os.access(keras_home, os.W_OK):
+        problems.append(f"{keras_home} is not writable, so Keras ignores it and downloads instead. "
+                        f"Fix: copy it to a writable folder and point KERAS_HOME there")
+    needs_download = []
+    for name in data.DATASETS:
+        missing = data.missing_files(name)
+        cached = _keras_cache_location(name, keras_home)
+        if not missing:
+            where = f"data directory ({data.dataset_dir(name)})"
+        elif cached is not None:
+            where = f"Keras cache ({cached})"
+        else:
+            where = "MUST BE DOWNLOADED (not in the data directory nor the Keras cache)"
+            needs_download.append(name)
+        print(f"  {name:<14}{where}")
+    for w in PRETRAINED_WEIGHTS:
+        path = w.cached_path(keras_home)
+        if path.is_file():
+            where = f"Keras cache ({path})"
+        else:
+            where = "MUST BE DOWNLOADED"
+            needs_download.append(w.label)
+        print(f"  {w.label:<40}{where}")
+    if needs_download:
+        msg = (f"{len(needs_download)} item(s) must be downloaded before use: {', '.join(needs_download)}. "
+               f"Fix: run `python -m cnncourse fetch` while online")
+        (problems if offline else warnings).append(msg)
+
+    for w in warnings:
+        print(f"WARNING: {w}")
+    for p in problems:
+        print(f"PROBLEM: {p}")
+    print("The course can run." if not problems else "The course cannot run as it is; see the fixes above.")
+    return 1 if problems else 0
+
+
+def _safe_version(pkg: str) -> str | None:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+# ----------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cnncourse", description="The cnncourse command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_doc = sub.add_parser("doctor", help="check the installation, the data and the weights")
+    p_doc.add_argument("--offline", action="store_true",
+                       help="treat anything that would need a download as a problem (for offline labs)")
+
+    p_fetch = sub.add_parser("fetch", help="download every dataset and weight the course uses")
+    p_fetch.add_argument("--datasets", nargs="*", choices=list(data.DATASETS), default=None,
+                         help="only these datasets (default: all)")
+    p_fetch.add_argument("--no-weights", action="store_true", help="skip the pretrained weights")
+    p_fetch.add_argument("--data-dir", default=None, help=f"override ${data.DATA_ENV}")
+
+    p_run = sub.add_parser("run", help="execute notebooks headless and print their metrics")
+    p_run.add_argument("notebooks", nargs="*", help="names, prefixes ('01') or paths; default: all")
+    p_run.add_argument("--profile", choices=list(PROFILES), default=None,
+                       help=f"run profile (default: ${PROFILE_ENV} or laptop)")
+    p_run.add_argument("--output-dir", default="build", help="where executed copies go (default: build)")
+    p_run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+
+    args = parser.parse_args(argv)
+    if args.command == "doctor":
+        return doctor(offline=args.offline)
+    if args.command == "fetch":
+        try:
+            fetch_all(args.data_dir, datasets=args.datasets, weights=not args.no_weights)
+        except data.DataError as err:
+            print(f"fetch failed: {err}", file=sys.stderr)
+            return 1
+        return 0
+    if args.command == "run":
+        from .runner import find_notebooks, format_runs, run_notebook
+
+        try:
+            paths = find_notebooks(args.notebooks)
+        except FileNotFoundError as err:
+            print(err, file=sys.stderr)
+            return 2
+        runs = []
+        for path in paths:
+            print(f"running {path.name} ...", flush=True)
+            runs.append(run_notebook(path, profile=args.profile, output_dir=args.output_dir,
+                                     timeout=args.timeout))
+        print(format_runs(runs))
+        return 0 if all(r.status == "ok" for r in runs) else 1
+    return 2  # pragma: no cover - argparse rejects anything else

@@ -1,0 +1,253 @@
+"""Plot helpers.  Single-panel helpers take ``ax=None`` and return the Axes they
+drew on; grid helpers take ``fig=None`` and return the Figure.  None of them
+calls ``plt.show()``, writes a file or changes global matplotlib settings.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+TRAIN_COLOR = "#1f77b4"
+VAL_COLOR = "#d62728"
+ARTICLE_COLOR = "#7f7f7f"
+
+
+def _new_ax(ax, figsize=(5, 3.5)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+# ----------------------------------------------------------------------------- images
+def plot_sample_grid(
+    images: np.ndarray,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    per_class: int = 8,
+    seed: int = 0,
+    fig=None,
+):
+    """A grid of sample images: one row per class, its name on the left.
+
+    images : array, shape (N, H, W, C) with C in {1, 3}, values in [0, 1]
+    labels : int array, shape (N,), or one-hot array, shape (N, num_classes)
+    Returns the Figure.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim == 2:
+        labels = labels.argmax(axis=1)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.shape[0] != labels.shape[0]:
+        raise ValueError(f"images must be (N, H, W, 1 or 3) with N labels; got {images.shape} and {labels.shape}")
+    rng = np.random.default_rng(seed)
+    n_classes = len(class_names)
+    if fig is None:
+        fig = plt.figure(figsize=(per_class * 0.9 + 1.2, n_classes * 0.9), layout="constrained")
+    axes = fig.subplots(n_classes, per_class, squeeze=False)
+    for c, row in enumerate(axes):
+        idx = np.flatnonzero(labels == c)
+        chosen = rng.choice(idx, size=min(per_class, idx.size), replace=False) if idx.size else []
+        for j, ax in enumerate(row):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if j < len(chosen):
+                img = images[chosen[j]]
+                if img.shape[-1] == 1:
+                    ax.imshow(img[..., 0], cmap="gray_r", vmin=0, vmax=1)
+                else:
+                    ax.imshow(np.clip(img, 0, 1))
+        row[0].set_ylabel(class_names[c], rotation=0, ha="right", va="center", fontsize=10)
+    return fig
+
+
+# ----------------------------------------------------------------------------- curves
+def plot_learning_curves(
+    history: Mapping[str, Sequence[float]],
+    *,
+    metric: str = "loss",
+    ax=None,
+    title: str | None = None,
+    mark_best: bool = True,
+):
+    """Training and validation ``metric`` per epoch (epochs counted from 1).
+
+    history : Keras' ``History.history`` dict, e.g. {'loss': [...], 'val_loss': [...]}
+    mark_best : mark the epoch of the best validation value (lowest loss, highest accuracy).
+    Returns the Axes.
+    """
+    if metric not in history:
+        raise KeyError(f"history has no {metric!r}; it has {sorted(history)}")
+    ax = _new_ax(ax)
+    train = np.asarray(history[metric], dtype=float)
+    epochs = np.arange(1, train.size + 1)
+    ax.plot(epochs, train, "o-", color=TRAIN_COLOR, ms=3, label=f"train {metric}")
+    val = history.get(f"val_{metric}")
+    if val is not None:
+        val = np.asarray(val, dtype=float)
+        ax.plot(epochs, val, "o-", color=VAL_COLOR, ms=3, label=f"validation {metric}")
+        if mark_best and val.size:
+            best = int(np.argmin(val) if "loss" in metric else np.argmax(val))
+            ax.axvline(best + 1, color=VAL_COLOR, ls=":", lw=1)
+            below = "loss" not in metric  # accuracy peaks sit near the top: write below them
+            at_end = best == val.size - 1  # keep the label inside the panel
+            ax.annotate(f"best val: epoch {best + 1}", (best + 1, val[best]),
+                        xytext=(-4 if at_end else 4, -12 if below else 8), textcoords="offset points",
+                        ha="right" if at_end else "left", fontsize=8, color=VAL_COLOR)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    if train.size <= 20:
+        ax.set_xticks(epochs)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_learning_curves_grid(
+    histories: Mapping[str, Mapping[str, Sequence[float]]],
+    *,
+    metric: str = "loss",
+    ncols: int = 3,
+    sharey: bool = True,
+    fig=None,
+):
+    """Small multiples: one panel of train/validation ``metric`` per model, on shared axes.
+
+    histories : {model name: Keras history dict}
+    Returns the Figure.
+    """
+    n = len(histories)
+    if n == 0:
+        raise ValueError("histories is empty")
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    if fig is None:
+        fig = plt.figure(figsize=(4.2 * ncols, 3.2 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=sharey, squeeze=False).ravel()
+    for ax, (name, hist) in zip(axes, histories.items()):
+        plot_learning_curves(hist, metric=metric, ax=ax, title=name)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig
+
+
+# ----------------------------------------------------------------------------- results vs the article
+def plot_results_vs_article(
+    table: pd.DataFrame,
+    *,
+    value: str = "test_accuracy",
+    article: str = "article_test_accuracy",
+    label: str = "model",
+    ax=None,
+    percent: bool = True,
+):
+    """A dot plot of the reader's ``value`` beside the article's, one row per model.
+
+    table : DataFrame with columns ``label``, ``value`` and ``article`` (NaN where
+        the article published no figure).
+    Returns the Axes.
+    """
+    for col in (label, value, article):
+        if col not in table.columns:
+            raise KeyError(f"table has no column {col!r}; columns: {list(table.columns)}")
+    ax = _new_ax(ax, figsize=(6, 0.5 * len(table) + 1.2))
+    scale = 100.0 if percent else 1.0
+    y = np.arange(len(table))[::-1]
+    ours = table[value].to_numpy(dtype=float) * scale
+    theirs = table[article].to_numpy(dtype=float) * scale
+    for yi, a, b in zip(y, ours, theirs):
+        if np.isfinite(b):
+            ax.plot([a, b], [yi, yi], color="lightgray", lw=2, zorder=1)
+    ax.scatter(theirs, y, color=ARTICLE_COLOR, marker="s", s=40, label="article", zorder=2)
+    ax.scatter(ours, y, color=TRAIN_COLOR, s=50, label="your run", zorder=3)
+    ax.set_yticks(y, table[label].astype(str))
+    ax.set_xlabel(f"{value.replace('_', ' ')}{' (%)' if percent else ''}")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    return ax
+
+
+# ----------------------------------------------------------------------------- model diagrams
+def graphviz_available() -> bool:
+    """True when both pydot and Graphviz' ``dot`` program are there (what plot_model needs)."""
+    try:
+        import pydot  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("dot") is not None
+
+
+def _diagram_png(model, *, show_shapes: bool, rankdir: str, dpi: int) -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    import keras
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.png"
+        keras.utils.plot_model(model, to_file=str(path), show_shapes=show_shapes,
+                               show_layer_names=True, rankdir=rankdir, dpi=dpi)
+        return path.read_bytes()
+
+
+def _no_graphviz_notice(models) -> None:
+    print("Model diagrams skipped: plot_model needs pydot and Graphviz' `dot` "
+          "(conda install graphviz, or apt install graphviz). Text summaries instead:")
+    for model in models:
+        model.summary()
+
+
+def plot_model_diagram(model, *, show_shapes: bool = True, rankdir: str = "TB", dpi: int = 60):
+    """One model's diagram (``keras.utils.plot_model`` with shapes) as an ``IPython.display.Image``.
+
+    A notebook shows it when it is the cell's last expression.  Without
+    pydot/Graphviz it prints a one-line notice and the model's text summary
+    instead, and returns None.
+    """
+    if not graphviz_available():
+        _no_graphviz_notice([model])
+        return None
+    from IPython.display import Image
+
+    return Image(data=_diagram_png(model, show_shapes=show_shapes, rankdir=rankdir, dpi=dpi), format="png")
+
+
+def plot_model_diagrams(models: Mapping[str, object], *, ncols: int = 3, dpi: int = 96, fig=None):
+    """Several models' diagrams side by side, titled by their keys, in one Figure.
+
+    models : {title: keras.Model}
+    Returns the Figure, or None (after a one-line notice and the text
+    summaries) when pydot/Graphviz are missing.
+    """
+    if not models:
+        raise ValueError("models is empty")
+    if not graphviz_available():
+        _no_graphviz_notice(models.values())
+        return None
+    import io
+
+    images = [plt.imread(io.BytesIO(_diagram_png(m, show_shapes=True, rankdir="TB", dpi=dpi)), format="png")
+              for m in models.values()]
+    ncols = min(ncols, len(images))
+    nrows = math.ceil(len(images) / ncols)
+    tallest = max(img.shape[0] for img in images)
+    widest = max(img.shape[1] for img in images)
+    if fig is None:
+        fig = plt.figure(figsize=(ncols * widest / dpi * 0.75, nrows * (tallest / dpi * 0.75 + 0.4)),
+                         layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, title, img in zip(axes, models, images):
+        ax.imshow(img)
+        ax.set_title(title, fontsize=12, fontweight="bold")
+    for ax in axes:
+        ax.set_axis_off()
+    return fig

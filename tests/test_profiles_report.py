@@ -1,0 +1,76 @@
+"""Profiles, seeding and metric reporting."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cnncourse import profiles, report
+
+
+def test_default_profile_is_laptop(monkeypatch):
+    monkeypatch.delenv(profiles.PROFILE_ENV, raising=False)
+    assert profiles.get_profile().name == "laptop"
+
+
+@pytest.mark.parametrize("name", ["smoke", "laptop", "full", " SMOKE "])
+def test_profile_from_environment(monkeypatch, name):
+    monkeypatch.setenv(profiles.PROFILE_ENV, name)
+    assert profiles.get_profile().name == name.strip().lower()
+
+
+def test_unknown_profile_lists_the_valid_ones(monkeypatch):
+    monkeypatch.setenv(profiles.PROFILE_ENV, "gpu")
+    with pytest.raises(profiles.ProfileError, match="'gpu'.*smoke, laptop, full"):
+        profiles.get_profile()
+
+
+def test_profiles_grow_from_smoke_to_full():
+    s, l, f = (profiles.get_profile(n).lesson01 for n in ("smoke", "laptop", "full"))
+    assert s.mnist_epochs == s.cifar_epochs == 1
+    assert s.mnist_epochs <= l.mnist_epochs <= f.mnist_epochs == 20  # article 001: 20 epochs
+    assert f.cifar_epochs == 20 and f.cifar_batch_size == 100  # article 004
+    assert f.mnist_train is None and f.cifar_train is None  # all the data
+    assert f.mnist_batch_size == 128
+
+
+def test_summary_names_the_profile_and_its_sizes():
+    text = profiles.get_profile("smoke").summary()
+    assert text.startswith("cnncourse profile: smoke") and "mnist_epochs=1" in text
+
+
+def test_report_metric_prints_and_records(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "build" / "metrics.json"
+    monkeypatch.setenv(report.METRICS_ENV, str(path))
+    monkeypatch.setenv(report.NOTEBOOK_ENV, "01_x")
+    report.report_metric("acc", 0.5)
+    report.report_metric("loss", 1.25)
+    assert "[metric] acc = 0.5000" in capsys.readouterr().out
+    assert json.loads(path.read_text()) == {"01_x": {"acc": 0.5, "loss": 1.25}}
+
+
+def test_report_metric_without_runner_only_prints(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(report.METRICS_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    report.report_metric("acc", 1)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="finite"):
+        report.report_metric("bad", float("nan"))
+
+
+def test_set_seed_makes_keras_reproducible():
+    import keras
+    import numpy as np
+
+    from cnncourse import set_seed
+
+    set_seed(7)
+    a = keras.layers.Dense(3, kernel_initializer="glorot_uniform")
+    a.build((None, 4))
+    n1 = np.random.rand()
+    set_seed(7)
+    b = keras.layers.Dense(3, kernel_initializer="glorot_uniform")
+    b.build((None, 4))
+    assert np.random.rand() == n1
+    np.testing.assert_array_equal(a.kernel.numpy(), b.kernel.numpy())

@@ -1,0 +1,65 @@
+"""The headless runner and the command line."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from cnncourse import cli, runner
+from cnncourse.profiles import PROFILE_ENV
+
+
+def _notebook(path, *cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_run_notebook_collects_metrics_and_profile(tmp_path):
+    nb = _notebook(tmp_path / "07_demo.ipynb",
+                   "import os\nfrom cnncourse.report import report_metric",
+                   f"report_metric('profile_is_smoke', float(os.environ['{PROFILE_ENV}'] == 'smoke'))")
+    run = runner.run_notebook(nb, profile="smoke", output_dir=tmp_path / "build", timeout=120)
+    assert run.status == "ok", run.error
+    assert run.metrics == {"profile_is_smoke": 1.0}
+    executed = nbformat.read(run.output, as_version=4)
+    assert "[metric] profile_is_smoke = 1.0000" in executed.cells[1].outputs[0]["text"]
+    assert "07_demo" in runner.format_runs([run])
+
+
+def test_a_failing_notebook_is_reported_not_raised(tmp_path):
+    nb = _notebook(tmp_path / "08_fail.ipynb", "x = 1", "raise ValueError('boom')")
+    run = runner.run_notebook(nb, output_dir=tmp_path / "build", timeout=120)
+    assert run.status == "failed" and run.error == "ValueError: boom"
+    assert run.output.exists()
+
+
+def test_find_notebooks_by_prefix_and_unknown_name():
+    paths = runner.find_notebooks(["01"])
+    assert [p.name for p in paths] == ["01_cnn_basics.ipynb"]
+    with pytest.raises(FileNotFoundError, match="01_cnn_basics"):
+        runner.find_notebooks(["99"])
+
+
+def test_cli_rejects_unknown_profile(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--profile", "gpu"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_doctor_offline_fails_with_the_fix_when_data_is_missing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CNNCOURSE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    assert cli.doctor(offline=True) == 1
+    out = capsys.readouterr().out
+    assert "MUST BE DOWNLOADED" in out and "python -m cnncourse fetch" in out
+    assert "The course cannot run" in out
+
+
+def test_doctor_bad_profile_is_a_problem(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv(PROFILE_ENV, "huge")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert cli.doctor() == 1
+    assert "Valid profiles: smoke, laptop, full" in capsys.readouterr().out
