@@ -210,6 +210,7 @@ class ImageDataset:
     Attributes
     ----------
     x_train, x_test : float32 arrays, shape (N, H, W, C), values in [0, 1]
+        (or (N, features) for the generated check data of lesson 03)
     y_train, y_test : int64 arrays, shape (N,), or float32 one-hot arrays, shape (N, num_classes)
     class_names : the name of each class index
     source : where the arrays were read from (a folder, or the Keras cache)
@@ -546,3 +547,48 @@ def load_fashion_mnist(n_train=None, n_test=None, *, one_hot=False, seed=0, data
 def load_cifar10(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None) -> ImageDataset:
     """CIFAR-10, (N, 32, 32, 3) float32 in [0, 1]; reads only the training batches ``n_train`` needs."""
     return load_dataset("cifar10", n_train, n_test, one_hot=one_hot, seed=seed, data_dir=data_dir)
+
+
+# ----------------------------------------------------------------------------- lesson 03
+CHECK_SIGNAL_FEATURES = (3, 6)
+
+
+def make_check_dataset(
+    n: int = 2000,
+    *,
+    num_features: int = 10,
+    signal: tuple[int, int] = CHECK_SIGNAL_FEATURES,
+    margin: float = 0.05,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The "check" dataset of lesson 03: only two features carry the label.
+
+    Every feature is drawn uniformly from [0, 1); the label is 1 when the two
+    ``signal`` features sum to more than 1, else 0.  Points closer than
+    ``margin`` to the boundary ``x[3] + x[6] = 1`` are redrawn, so the classes
+    are separated by a gap and 100% accuracy is reachable.  The other features
+    are independent noise.  Returns ``x`` float32 (n, num_features) and ``y`` int64 (n,).
+    """
+    if len(set(signal)) != 2 or not all(0 <= s < num_features for s in signal):
+        raise ValueError(f"signal must be two distinct feature indices below {num_features}; got {signal}")
+    if not 0 <= margin < 0.5:
+        raise ValueError(f"margin must lie in [0, 0.5); got {margin}")
+    rng = np.random.default_rng(seed)
+    x = np.empty((0, num_features), np.float32)
+    while len(x) < n:
+        batch = rng.random((2 * n, num_features)).astype(np.float32)
+        s = batch[:, signal[0]] + batch[:, signal[1]]
+        x = np.concatenate([x, batch[np.abs(s - 1.0) >= margin]])
+    x = x[:n]
+    y = (x[:, signal[0]] + x[:, signal[1]] > 1.0).astype(np.int64)
+    return x, y
+
+
+def load_check_dataset(n_train: int = 2000, n_test: int = 1000, *, seed: int = 0) -> ImageDataset:
+    """Train and test splits of :func:`make_check_dataset` (independent draws), as an ImageDataset
+    whose x arrays are (N, 10) feature vectors and whose classes are "x3+x6 <= 1" and "x3+x6 > 1"."""
+    x_train, y_train = make_check_dataset(n_train, seed=seed)
+    x_test, y_test = make_check_dataset(n_test, seed=seed + 1)
+    a, b = CHECK_SIGNAL_FEATURES
+    names = (f"x{a}+x{b} <= 1", f"x{a}+x{b} > 1")
+    return ImageDataset("check", x_train, y_train, x_test, y_test, names, "generated")

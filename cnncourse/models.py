@@ -104,3 +104,57 @@ MNIST_VARIANTS = {
     "6: one dense": build_mnist_one_dense,
 }
 """The six models of article 001, keyed by the label the lesson's tables use."""
+
+
+# ----------------------------------------------------------------------------- lesson 02
+def build_mnist_single_conv(input_shape=MNIST_SHAPE, num_classes: int = 10, filters: int = 16) -> keras.Model:
+    """Article 003's MNIST CNN: Conv2D(16, 5x5, relu) -> MaxPool(2) -> Flatten -> Dense(10, softmax).
+
+    23,466 parameters on 28x28x1 inputs (conv 416; output 12*12*16*10 + 10 = 23,050).
+    The conv layer is named "conv", so that its kernels and feature maps can be fetched by name.
+    """
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = layers.Conv2D(filters, 5, activation="relu", name="conv")(inputs)
+    x = layers.MaxPooling2D(2, name="pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name="mnist_single_conv")
+
+
+# ----------------------------------------------------------------------------- lesson 03
+def build_regularized_mlp(
+    num_features: int = 10,
+    num_classes: int = 2,
+    *,
+    hidden_units: int = 30,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    dropout: float = 0.0,
+    init_stddev: float | None = None,
+    seed: int | None = None,
+    name: str = "mlp",
+) -> keras.Model:
+    """An MLP ``num_features -> hidden_units (relu) -> num_classes (softmax)``, the first layer named "hidden".
+
+    l1, l2 : penalties on the first layer's weights (article 003 regularizes that layer only)
+    dropout : rate of a Dropout on the hidden units' outputs (0 = none): no unit can be relied
+        on alone, so the signal is spread over many of them
+    init_stddev : both layers' initial weights drawn from N(0, init_stddev^2) instead of Glorot uniform
+    For 10 features, 30 units and 2 classes: 300 + 30 first-layer parameters, 62 in the output.
+    """
+    if l1 < 0 or l2 < 0 or not 0 <= dropout < 1:
+        raise ValueError(f"need l1, l2 >= 0 and 0 <= dropout < 1; got l1={l1}, l2={l2}, dropout={dropout}")
+    regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+    def initializer(offset: int):
+        layer_seed = None if seed is None else seed + offset
+        if init_stddev is None:
+            return keras.initializers.GlorotUniform(seed=layer_seed)
+        return keras.initializers.RandomNormal(stddev=init_stddev, seed=layer_seed)
+
+    inputs = keras.Input(shape=(num_features,), name="features")
+    x = layers.Dense(hidden_units, activation="relu", kernel_initializer=initializer(0),
+                     kernel_regularizer=regularizer, name="hidden")(inputs)
+    if dropout:
+        x = layers.Dropout(dropout, name="hidden_dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", kernel_initializer=initializer(1), name="output")(x)
+    return keras.Model(inputs, outputs, name=name)

@@ -45,21 +45,54 @@ class Lesson01Settings:
 
 
 @dataclass(frozen=True)
+class Lesson02Settings:
+    """Sizes for lesson 02 (filters and feature maps)."""
+
+    mnist_train: int | None
+    mnist_test: int | None
+    mnist_epochs: int
+    mnist_batch_size: int
+    cifar_train: int | None
+    cifar_test: int | None
+    cifar_epochs: int
+    cifar_batch_size: int
+
+
+@dataclass(frozen=True)
+class Lesson03Settings:
+    """Sizes for lesson 03 (weight maps under regularization)."""
+
+    check_train: int
+    check_test: int
+    check_epochs: int          # per regularization setting
+    init_epochs: int           # per initial weight scale
+    mnist_train: int | None
+    mnist_test: int | None
+    mnist_epochs: int
+    mnist_batch_size: int
+
+
+@dataclass(frozen=True)
 class Profile:
     """One named run profile: a description and the settings of every lesson."""
 
     name: str
     description: str
     lesson01: Lesson01Settings
+    lesson02: Lesson02Settings
+    lesson03: Lesson03Settings
 
-    def summary(self) -> str:
-        """A short multi-line text of the profile, for a notebook's first cell."""
+    def summary(self, lesson: str | None = None) -> str:
+        """A short text of the profile for a notebook's first cell: its name, and the sizes
+        of ``lesson`` (e.g. "lesson01"), or of every lesson when None."""
+        names = [f.name for f in fields(self) if f.name.startswith("lesson")]
+        if lesson is not None and lesson not in names:
+            raise ValueError(f"unknown lesson {lesson!r}; valid: {', '.join(names)}")
         lines = [f"cnncourse profile: {self.name} - {self.description}"]
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name.startswith("lesson"):
-                sizes = ", ".join(f"{k.name}={getattr(value, k.name)}" for k in fields(value))
-                lines.append(f"  {f.name}: {sizes}")
+        for name in names if lesson is None else [lesson]:
+            value = getattr(self, name)
+            sizes = ", ".join(f"{k.name}={getattr(value, k.name)}" for k in fields(value))
+            lines.append(f"  {name}: {sizes}")
         return "\n".join(lines)
 
 
@@ -70,6 +103,14 @@ PROFILES: dict[str, Profile] = {
         lesson01=Lesson01Settings(
             mnist_train=1000, mnist_test=500, mnist_epochs=1, mnist_batch_size=128,
             cifar_train=1000, cifar_test=500, cifar_epochs=1, cifar_batch_size=100,
+        ),
+        lesson02=Lesson02Settings(
+            mnist_train=2000, mnist_test=1000, mnist_epochs=1, mnist_batch_size=128,
+            cifar_train=1000, cifar_test=500, cifar_epochs=1, cifar_batch_size=100,
+        ),
+        lesson03=Lesson03Settings(
+            check_train=500, check_test=200, check_epochs=5, init_epochs=3,
+            mnist_train=1000, mnist_test=500, mnist_epochs=1, mnist_batch_size=128,
         ),
     ),
     "laptop": Profile(
@@ -82,6 +123,14 @@ PROFILES: dict[str, Profile] = {
             mnist_train=27000, mnist_test=None, mnist_epochs=2, mnist_batch_size=64,
             cifar_train=None, cifar_test=None, cifar_epochs=3, cifar_batch_size=100,
         ),
+        lesson02=Lesson02Settings(
+            mnist_train=None, mnist_test=None, mnist_epochs=3, mnist_batch_size=128,
+            cifar_train=None, cifar_test=None, cifar_epochs=3, cifar_batch_size=100,
+        ),
+        lesson03=Lesson03Settings(
+            check_train=2000, check_test=1000, check_epochs=60, init_epochs=30,
+            mnist_train=20000, mnist_test=None, mnist_epochs=5, mnist_batch_size=128,
+        ),
     ),
     "full": Profile(
         name="full",
@@ -89,6 +138,14 @@ PROFILES: dict[str, Profile] = {
         lesson01=Lesson01Settings(
             mnist_train=None, mnist_test=None, mnist_epochs=20, mnist_batch_size=128,
             cifar_train=None, cifar_test=None, cifar_epochs=20, cifar_batch_size=100,
+        ),
+        lesson02=Lesson02Settings(
+            mnist_train=None, mnist_test=None, mnist_epochs=12, mnist_batch_size=128,
+            cifar_train=None, cifar_test=None, cifar_epochs=20, cifar_batch_size=100,
+        ),
+        lesson03=Lesson03Settings(
+            check_train=2000, check_test=1000, check_epochs=100, init_epochs=50,
+            mnist_train=None, mnist_test=None, mnist_epochs=20, mnist_batch_size=128,
         ),
     ),
 }

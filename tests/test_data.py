@@ -182,3 +182,30 @@ def test_cifar_folder_with_fewer_images_than_asked(tmp_path):
 def test_to_one_hot_rejects_out_of_range():
     with pytest.raises(ValueError, match=r"\[0, 3\)"):
         data.to_one_hot(np.array([0, 3]), 3)
+
+
+# ----------------------------------------------------------------------------- lesson 03
+def test_check_dataset_label_depends_on_features_3_and_6_alone():
+    x, y = data.make_check_dataset(3000, seed=5)
+    assert x.shape == (3000, 10) and x.dtype == np.float32 and set(np.unique(y)) == {0, 1}
+    # the label is exactly a function of features 3 and 6 ...
+    np.testing.assert_array_equal(y, (x[:, 3] + x[:, 6] > 1).astype(int))
+    # ... and replacing every other feature by fresh noise changes no label
+    x2 = np.random.default_rng(9).random(x.shape).astype(np.float32)
+    x2[:, [3, 6]] = x[:, [3, 6]]
+    np.testing.assert_array_equal(y, (x2[:, 3] + x2[:, 6] > 1).astype(int))
+    # the noise features carry no information: each is nearly uncorrelated with the label
+    noise = [i for i in range(10) if i not in (3, 6)]
+    corr = [abs(np.corrcoef(x[:, i], y)[0, 1]) for i in noise]
+    assert max(corr) < 0.06
+    assert min(abs(np.corrcoef(x[:, i], y)[0, 1]) for i in (3, 6)) > 0.5
+    # a margin separates the classes, so 100% is reachable
+    assert np.abs(x[:, 3] + x[:, 6] - 1).min() >= 0.05
+
+
+def test_check_dataset_is_seeded_and_validates_signal():
+    a, _ = data.make_check_dataset(50, seed=1)
+    b, _ = data.make_check_dataset(50, seed=1)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="two distinct"):
+        data.make_check_dataset(10, signal=(3, 3))

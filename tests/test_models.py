@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from cnncourse import models
@@ -55,3 +56,18 @@ def test_variant_registry_lists_the_six_models_in_order():
     ]
     names = {build().name for build in models.MNIST_VARIANTS.values()}
     assert len(names) == 6
+
+
+def test_regularized_mlp_shapes_and_options():
+    import keras
+
+    model = models.build_regularized_mlp()
+    assert model.get_layer("hidden").kernel.shape == (10, 30)
+    assert model.count_params() == 300 + 30 + 62
+    l1 = models.build_regularized_mlp(l1=0.01)
+    assert isinstance(l1.get_layer("hidden").kernel_regularizer, keras.regularizers.L1L2)
+    assert "hidden_dropout" in [l.name for l in models.build_regularized_mlp(dropout=0.2).layers]
+    narrow = models.build_regularized_mlp(init_stddev=0.001, seed=0)
+    assert float(np.std(narrow.get_layer("hidden").kernel)) < 0.002
+    with pytest.raises(ValueError, match="dropout"):
+        models.build_regularized_mlp(dropout=1.0)

@@ -59,5 +59,5 @@ def test_notebook_is_clean_and_starts_with_profile_and_seed(path):
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code), "commit notebooks without outputs"
     first = code[0].source
-    assert "get_profile()" in first and "print(profile.summary())" in first and "set_seed(" in first
+    assert "get_profile()" in first and "print(profile.summary(" in first and "set_seed(" in first
     assert not any("NBVAL_CHECK_OUTPUT" in c.source for c in code), "outputs are stripped: use assert"

@@ -36,8 +36,12 @@ def test_profiles_grow_from_smoke_to_full():
 
 
 def test_summary_names_the_profile_and_its_sizes():
-    text = profiles.get_profile("smoke").summary()
+    smoke = profiles.get_profile("smoke")
+    text = smoke.summary()
     assert text.startswith("cnncourse profile: smoke") and "mnist_epochs=1" in text
+    assert "lesson02" in text and "lesson02" not in smoke.summary("lesson01")
+    with pytest.raises(ValueError, match="lesson01"):
+        smoke.summary("lesson99")
 
 
 def test_report_metric_prints_and_records(tmp_path, monkeypatch, capsys):
