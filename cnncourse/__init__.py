@@ -7,7 +7,9 @@ Modules, one responsibility each:
 - :mod:`cnncourse.download`  ``fetch``: datasets and pretrained weights, with checksums
 - :mod:`cnncourse.models`    one builder per architecture
 - :mod:`cnncourse.training`  fit/evaluate helpers returning tidy tables
-- :mod:`cnncourse.viz`       plot helpers
+- :mod:`cnncourse.interpret` layers by name, kernels, feature maps, Grad-CAM, weight statistics
+- :mod:`cnncourse.viz`       plot helpers: samples, learning curves, results vs the article, diagrams
+- :mod:`cnncourse.viz_inside` plot helpers: kernels, filter tiles, feature maps, weight maps
 - :mod:`cnncourse.report`    report a notebook's metrics to the runner
 - :mod:`cnncourse.articles`  the figures the source articles published
 - :mod:`cnncourse.runner`    run notebooks headless

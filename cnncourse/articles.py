@@ -24,6 +24,12 @@ LESSON01_MNIST_VARIANTS: dict[str, tuple[float | None, float | None]] = {
 LESSON01_SIMPLE_CONVNET_CIFAR10_ACCURACY = 0.65
 LESSON01_SIMPLE_CONVNET_OVERFIT_EPOCH = 5
 
+# Article 003 section 1: the one-conv MNIST CNN reached "~99%" test accuracy.
+LESSON02_MNIST_SINGLE_CONV_ACCURACY = 0.99
+
+# Article 003 section 2.1: under L1, "only 5 units" kept weights on features 3 and 6.
+LESSON03_L1_UNITS_USING_SIGNAL = 5
+
 
 def lesson01_mnist_table() -> pd.DataFrame:
     """Article 001's figures as a DataFrame: model, article_test_loss, article_test_accuracy."""

@@ -137,3 +137,20 @@ def compute_weight_stats(
         "mean_abs_noise": float(w[noise].mean()),
         "max_abs": float(w.max()),
     }
+
+
+def find_examples(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    confidence: np.ndarray,
+    true_class: int,
+    *,
+    correct: bool,
+    n: int = 1,
+) -> np.ndarray:
+    """Indices of up to ``n`` examples of ``true_class`` that were classified correctly
+    (``correct=True``) or wrongly, most confident first.  Empty when there are none."""
+    y_true, y_pred, confidence = map(np.asarray, (y_true, y_pred, confidence))
+    mask = (y_true == true_class) & ((y_pred == y_true) if correct else (y_pred != y_true))
+    idx = np.flatnonzero(mask)
+    return idx[np.argsort(-confidence[idx], kind="stable")][:n]

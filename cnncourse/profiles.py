@@ -124,7 +124,7 @@ PROFILES: dict[str, Profile] = {
             cifar_train=None, cifar_test=None, cifar_epochs=3, cifar_batch_size=100,
         ),
         lesson02=Lesson02Settings(
-            mnist_train=None, mnist_test=None, mnist_epochs=3, mnist_batch_size=128,
+            mnist_train=None, mnist_test=None, mnist_epochs=10, mnist_batch_size=128,
             cifar_train=None, cifar_test=None, cifar_epochs=3, cifar_batch_size=100,
         ),
         lesson03=Lesson03Settings(

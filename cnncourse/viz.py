@@ -140,6 +140,34 @@ def plot_learning_curves_grid(
     return fig
 
 
+def plot_metric_by_model(
+    histories: Mapping[str, Mapping[str, Sequence[float]]],
+    *,
+    metric: str = "val_accuracy",
+    ax=None,
+    title: str | None = None,
+):
+    """One ``metric`` per epoch for several models, overlaid on one Axes (one line per model).
+
+    histories : {model name: Keras history dict}.  Returns the Axes.
+    """
+    if not histories:
+        raise ValueError("histories is empty")
+    ax = _new_ax(ax, figsize=(6, 3.5))
+    for name, hist in histories.items():
+        if metric not in hist:
+            raise KeyError(f"history of {name!r} has no {metric!r}; it has {sorted(hist)}")
+        values = np.asarray(hist[metric], dtype=float)
+        ax.plot(np.arange(1, values.size + 1), values, "o-", ms=2.5, label=str(name))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 # ----------------------------------------------------------------------------- results vs the article
 def plot_results_vs_article(
     table: pd.DataFrame,

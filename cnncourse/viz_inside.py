@@ -332,3 +332,33 @@ def plot_unit_weight_images(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def plot_weight_map_panels(
+    weights: Mapping[str, np.ndarray],
+    *,
+    signal: Sequence[int] = (),
+    ncols: int = 2,
+    fig=None,
+):
+    """For each setting, its |W| map above its mean-|weight|-per-feature bars, all on shared scales.
+
+    weights : {setting name: (n_inputs, n_units) first-layer kernel}
+    Returns the Figure (one sub-figure per setting).
+    """
+    if not weights:
+        raise ValueError("weights is empty")
+    rows, cols = _grid(len(weights), ncols)
+    if fig is None:
+        fig = plt.figure(figsize=(6.2 * cols, 4.2 * rows), layout="constrained")
+    vmax = max(float(np.abs(w).max()) for w in weights.values())
+    ymax = 1.05 * max(float(np.abs(w).mean(axis=1).max()) for w in weights.values())
+    subfigs = np.atleast_1d(fig.subfigures(rows, cols, squeeze=False)).ravel()
+    for sub, (name, w) in zip(subfigs, weights.items()):
+        ax_map, ax_bar = sub.subplots(2, 1, height_ratios=[2, 1])
+        plot_weight_map(w, ax=ax_map, vmax=vmax)
+        plot_mean_abs_weight(w, signal=signal, ax=ax_bar, ymax=ymax)
+        sub.suptitle(name, fontweight="bold")
+    for sub in subfigs[len(weights):]:
+        sub.set_visible(False)
+    return fig

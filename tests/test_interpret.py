@@ -77,3 +77,12 @@ def test_dense_kernel_refuses_other_layers(model):
     assert interpret.get_dense_kernel(model, "output").shape == (2304, 10)
     with pytest.raises(ValueError, match="not a Dense layer"):
         interpret.get_dense_kernel(model, "conv")
+
+
+def test_find_examples_most_confident_first():
+    y_true = np.array([0, 0, 0, 0, 1])
+    y_pred = np.array([0, 8, 2, 0, 1])
+    conf = np.array([0.6, 0.7, 0.9, 0.95, 0.99])
+    assert interpret.find_examples(y_true, y_pred, conf, 0, correct=True).tolist() == [3]
+    assert interpret.find_examples(y_true, y_pred, conf, 0, correct=False, n=5).tolist() == [2, 1]
+    assert interpret.find_examples(y_true, y_pred, conf, 1, correct=False).size == 0

@@ -96,3 +96,10 @@ def test_model_diagrams_tile_one_titled_panel_per_model():
                                    "simple": models.build_simple_convnet()}, ncols=2)
     titled = [ax.get_title() for ax in fig.axes if ax.images]
     assert titled == ["pitfall", "simple"]
+
+
+def test_metric_by_model_one_line_per_model():
+    ax = viz.plot_metric_by_model({"a": HISTORY, "b": HISTORY}, metric="val_accuracy")
+    assert [l.get_label() for l in ax.get_lines()] == ["a", "b"]
+    with pytest.raises(KeyError, match="no 'auc'"):
+        viz.plot_metric_by_model({"a": HISTORY}, metric="auc")

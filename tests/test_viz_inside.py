@@ -105,3 +105,14 @@ def test_histograms_and_unit_images():
     assert sum(1 for ax in fig.axes if ax.images) == 12
     with pytest.raises(ValueError, match=r"\(784, n_units\)"):
         vi.plot_unit_weight_images(np.zeros((100, 3)))
+
+
+def test_weight_map_panels_share_scales_across_settings():
+    rng = np.random.default_rng(0)
+    weights = {"none": rng.normal(size=(10, 30)), "L1": rng.normal(size=(10, 30)) / 10, "L2": np.zeros((10, 30))}
+    fig = vi.plot_weight_map_panels(weights, signal=(3, 6))
+    maps = [ax for ax in fig.get_axes() if ax.images]
+    assert len(maps) == 3
+    assert len({ax.images[0].get_clim() for ax in maps}) == 1
+    bars = [ax for ax in fig.get_axes() if ax.patches]
+    assert len({ax.get_ylim() for ax in bars}) == 1
