@@ -158,3 +158,101 @@ def build_regularized_mlp(
         x = layers.Dropout(dropout, name="hidden_dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", kernel_initializer=initializer(1), name="output")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+# ----------------------------------------------------------------------------- lesson 04
+FASHION_SHAPE = (28, 28, 1)
+
+
+def _conv(filters: int, kernel: int, name: str) -> layers.Conv2D:
+    """Article 000's convolution: 32 filters, 'same' padding, he_normal, no activation of its own."""
+    return layers.Conv2D(filters, kernel, padding="same", kernel_initializer="he_normal", name=name)
+
+
+def _classifier_head(x, num_classes: int):
+    """Flatten -> Dense(128) named "hidden" (the embedded layer, before its ReLU) -> ReLU -> softmax."""
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(128, kernel_initializer="he_normal", name="hidden")(x)
+    x = layers.ReLU(name="hidden_relu")(x)
+    return layers.Dense(num_classes, activation="softmax", name="output")(x)
+
+
+def _pool_and_drop(x, stage: int):
+    x = layers.MaxPooling2D(2, name=f"stage{stage}_pool")(x)
+    return layers.Dropout(0.2, name=f"stage{stage}_dropout")(x)
+
+
+def build_sequential_cnn(input_shape=FASHION_SHAPE, num_classes: int = 10, filters: int = 32) -> keras.Model:
+    """Article 000's plain CNN: 3 stages of Conv(2x2) -> Conv(2x2) -> ReLU -> MaxPool(2) -> Dropout(0.2).
+
+    59,082 parameters on 28x28x1 inputs.
+    """
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for s in (1, 2, 3):
+        x = _conv(filters, 2, f"stage{s}_conv1")(x)
+        x = _conv(filters, 2, f"stage{s}_conv2")(x)
+        x = layers.ReLU(name=f"stage{s}_relu")(x)
+        x = _pool_and_drop(x, s)
+    return keras.Model(inputs, _classifier_head(x, num_classes), name="sequential")
+
+
+def build_inception_cnn(input_shape=FASHION_SHAPE, num_classes: int = 10, filters: int = 32) -> keras.Model:
+    """Article 000's Inception-style CNN: each of 3 stages runs a 2x2 branch and a 3x3 branch
+    (Conv -> Conv -> ReLU -> MaxPool(2) -> Dropout(0.2) each) and concatenates them on channels."""
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for s in (1, 2, 3):
+        branches = []
+        for k in (2, 3):
+            b = _conv(filters, k, f"stage{s}_{k}x{k}_conv1")(x)
+            b = _conv(filters, k, f"stage{s}_{k}x{k}_conv2")(b)
+            b = layers.ReLU(name=f"stage{s}_{k}x{k}_relu")(b)
+            b = layers.MaxPooling2D(2, name=f"stage{s}_{k}x{k}_pool")(b)
+            branches.append(layers.Dropout(0.2, name=f"stage{s}_{k}x{k}_dropout")(b))
+        x = layers.Concatenate(name=f"stage{s}_concat")(branches)
+    return keras.Model(inputs, _classifier_head(x, num_classes), name="inception")
+
+
+def _residual_branch(x, kernel: int, stage: int, tag: str, filters: int):
+    """Conv -> BatchNorm -> ReLU -> Conv; returns (branch output, its first conv's output)."""
+    first = _conv(filters, kernel, f"stage{stage}_{tag}conv1")(x)
+    y = layers.BatchNormalization(name=f"stage{stage}_{tag}bn")(first)
+    y = layers.ReLU(name=f"stage{stage}_{tag}relu")(y)
+    return _conv(filters, kernel, f"stage{stage}_{tag}conv2")(y), first
+
+
+def build_residual_cnn(input_shape=FASHION_SHAPE, num_classes: int = 10, filters: int = 32) -> keras.Model:
+    """Article 000's residual CNN: 3 stages of Conv(2x2) -> BN -> ReLU -> Conv(2x2) added to a shortcut
+    (stage 1: its own first conv's output, as the input has one channel; stages 2-3: the stage input),
+    then MaxPool(2) -> Dropout(0.2)."""
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for s in (1, 2, 3):
+        y, first = _residual_branch(x, 2, s, "", filters)
+        x = layers.Add(name=f"stage{s}_add")([y, first if s == 1 else x])
+        x = _pool_and_drop(x, s)
+    return keras.Model(inputs, _classifier_head(x, num_classes), name="residual")
+
+
+def build_inception_residual_cnn(input_shape=FASHION_SHAPE, num_classes: int = 10, filters: int = 32) -> keras.Model:
+    """Article 000's Inception + residual CNN: each stage adds a 2x2 and a 3x3 branch (each
+    Conv -> BN -> ReLU -> Conv) and the shortcut (stage 1: the 2x2 branch's first conv output;
+    stages 2-3: the stage input), then MaxPool(2) -> Dropout(0.2)."""
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    for s in (1, 2, 3):
+        y2, first2 = _residual_branch(x, 2, s, "2x2_", filters)
+        y3, _ = _residual_branch(x, 3, s, "3x3_", filters)
+        x = layers.Add(name=f"stage{s}_add")([y2, y3, first2 if s == 1 else x])
+        x = _pool_and_drop(x, s)
+    return keras.Model(inputs, _classifier_head(x, num_classes), name="inception_residual")
+
+
+ARCHITECTURES = {
+    "Sequential": build_sequential_cnn,
+    "Inception": build_inception_cnn,
+    "Residual": build_residual_cnn,
+    "Inception+Residual": build_inception_residual_cnn,
+}
+"""The four models of article 000 (lesson 04), keyed by the names the lesson's tables use."""

@@ -172,3 +172,48 @@ def train_models(
         results[label] = result
     table = pd.DataFrame([r.as_row() for r in results.values()])
     return table, results
+
+
+class HiddenActivationRecorder(keras.callbacks.Callback):
+    """Record one layer's output for a fixed probe set before training (epoch 0) and after every epoch.
+
+    The sub-model from the input to ``layer_name`` is built once and shares the
+    trained model's weights, so nothing is rebuilt and only the probe images are
+    re-predicted.  After ``fit``:
+
+    - ``features``: {epoch: float32 array (n_probe, units)}, epoch 0 = before training
+    - ``seconds``: {epoch: seconds spent predicting}, to compare with the training time
+
+    A layer name the model does not have, or probe images of the wrong shape,
+    raise ValueError when ``fit`` starts.
+    """
+
+    def __init__(self, probe_images: np.ndarray, layer_name: str = "hidden", batch_size: int = 512):
+        super().__init__()
+        self.probe_images = np.asarray(probe_images, dtype=np.float32)
+        self.layer_name = layer_name
+        self.batch_size = batch_size
+        self.features: dict[int, np.ndarray] = {}
+        self.seconds: dict[int, float] = {}
+        self._extractor = None
+
+    def set_model(self, model):
+        from .interpret import check_images, get_layer
+
+        super().set_model(model)
+        layer = get_layer(model, self.layer_name)
+        check_images(model, self.probe_images)
+        self._extractor = keras.Model(model.inputs, layer.output, name=f"{model.name}_{self.layer_name}")
+
+    def _record(self, epoch: int) -> None:
+        start = time.perf_counter()
+        out = self._extractor.predict(self.probe_images, batch_size=self.batch_size, verbose=0)
+        self.features[epoch] = np.asarray(out, dtype=np.float32).reshape(len(self.probe_images), -1)
+        self.seconds[epoch] = time.perf_counter() - start
+
+    def on_train_begin(self, logs=None):
+        if 0 not in self.features:
+            self._record(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._record(epoch + 1)

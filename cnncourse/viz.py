@@ -279,3 +279,96 @@ def plot_model_diagrams(models: Mapping[str, object], *, ncols: int = 3, dpi: in
     for ax in axes:
         ax.set_axis_off()
     return fig
+
+
+# ----------------------------------------------------------------------------- embeddings (lesson 04)
+def plot_embedding(embedding: np.ndarray, labels: np.ndarray, *, ax=None, title: str | None = None,
+                   point_size: float = 4):
+    """One 2-D embedding (n, 2), points coloured by class with tab10.  Returns the Axes."""
+    ax = _new_ax(ax, figsize=(4, 4))
+    ax.scatter(embedding[:, 0], embedding[:, 1], c=np.asarray(labels), cmap="tab10", vmin=-0.5, vmax=9.5,
+               s=point_size, linewidths=0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_aspect("equal", adjustable="datalim")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def plot_embedding_grid(
+    embeddings: Mapping[str, Mapping[int, np.ndarray]],
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    epochs: Sequence[int] | None = None,
+    fig=None,
+):
+    """Small multiples: one row per model, one column per epoch, one class legend for all.
+
+    embeddings : {model name: {epoch: (n, 2) array}};  labels : (n,) class indices
+    epochs : the columns (default: every epoch the first model has)
+    Returns the Figure.
+    """
+    from matplotlib.lines import Line2D
+
+    if not embeddings:
+        raise ValueError("embeddings is empty")
+    first = next(iter(embeddings.values()))
+    epochs = list(epochs) if epochs is not None else sorted(first)
+    for name, by_epoch in embeddings.items():
+        missing = [e for e in epochs if e not in by_epoch]
+        if missing:
+            raise KeyError(f"{name!r} has no embedding for epochs {missing}; it has {sorted(by_epoch)}")
+    rows, cols = len(embeddings), len(epochs)
+    if fig is None:
+        fig = plt.figure(figsize=(2.1 * cols + 1.6, 2.1 * rows + 0.4), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for r, (name, by_epoch) in enumerate(embeddings.items()):
+        for c, epoch in enumerate(epochs):
+            plot_embedding(by_epoch[epoch], labels, ax=axes[r, c], title=f"epoch {epoch}" if r == 0 else None)
+        axes[r, 0].set_ylabel(name, fontsize=10)
+    cmap = plt.get_cmap("tab10")
+    handles = [Line2D([], [], marker="o", ls="", color=cmap(i), label=n) for i, n in enumerate(class_names)]
+    fig.legend(handles=handles, loc="outside right center", fontsize=8, title="class")
+    return fig
+
+
+def save_embedding_animation(
+    embeddings: Mapping[int, np.ndarray],
+    labels: np.ndarray,
+    path,
+    *,
+    title: str = "",
+    fps: float = 2.0,
+    dpi: int = 80,
+):
+    """Write one model's embeddings, epoch by epoch, as an animated GIF (Pillow); returns the path.
+
+    Every frame uses the same axis limits, so points move rather than the frame.
+    """
+    import io
+    from pathlib import Path
+
+    from PIL import Image
+
+    epochs = sorted(embeddings)
+    if not epochs:
+        raise ValueError("embeddings is empty")
+    everything = np.concatenate([embeddings[e] for e in epochs])
+    lo, hi = everything.min(axis=0), everything.max(axis=0)
+    pad = 0.05 * (hi - lo)
+    frames = []
+    for epoch in epochs:
+        fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
+        plot_embedding(embeddings[epoch], labels, ax=ax, title=f"{title} epoch {epoch}".strip())
+        ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+        ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
+        plt.close(fig)
+        frames.append(Image.open(io.BytesIO(buffer.getvalue())).convert("P", palette=Image.ADAPTIVE))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
+    return path

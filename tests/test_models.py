@@ -71,3 +71,42 @@ def test_regularized_mlp_shapes_and_options():
     assert float(np.std(narrow.get_layer("hidden").kernel)) < 0.002
     with pytest.raises(ValueError, match="dropout"):
         models.build_regularized_mlp(dropout=1.0)
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        # convs 160 + 5 x 4,128; Flatten 3x3x32=288 -> hidden 36,992; output 1,290
+        ("Sequential", 59_082),
+        # per stage a 2x2 and a 3x3 branch, concatenated to 64 channels; Flatten 576 -> 73,856
+        ("Inception", 169_130),
+        # the Sequential convs plus 3 BatchNorms of 4 x 32
+        ("Residual", 59_466),
+        # two residual branches per stage (2x2 and 3x3), each with its BatchNorm
+        ("Inception+Residual", 106_410),
+    ],
+)
+def test_lesson04_architectures(name, params):
+    import keras
+
+    model = models.ARCHITECTURES[name]()
+    assert model.count_params() == params
+    hidden = model.get_layer("hidden")
+    assert hidden.output.shape == (None, 128) and hidden.activation is keras.activations.linear
+    assert model.output_shape == (None, 10)
+    convs = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
+    assert all(c.filters == 32 and c.padding == "same" for c in convs)
+    assert all(isinstance(c.kernel_initializer, keras.initializers.HeNormal) for c in convs)
+
+
+def test_residual_shortcuts_are_wired_as_the_article_describes():
+    model = models.build_residual_cnn()
+    add1 = model.get_layer("stage1_add")
+    inputs1 = {t._keras_history.operation.name for t in add1.input}
+    assert inputs1 == {"stage1_conv2", "stage1_conv1"}  # stage 1: its own first conv's output
+    add2 = model.get_layer("stage2_add")
+    assert {t._keras_history.operation.name for t in add2.input} == {"stage2_conv2", "stage1_dropout"}
+    both = models.build_inception_residual_cnn()
+    add = both.get_layer("stage1_add")
+    assert {t._keras_history.operation.name for t in add.input} == {
+        "stage1_2x2_conv2", "stage1_3x3_conv2", "stage1_2x2_conv1"}

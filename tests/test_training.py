@@ -63,3 +63,42 @@ def test_bad_validation_mode():
     with pytest.raises(ValueError, match="'split' or 'test'"):
         training.fit_and_evaluate(_build(), _tiny_dataset(), optimizer="adam", epochs=1,
                                   batch_size=8, validation="holdout")
+
+
+def _tiny_with_hidden():
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Flatten()(inputs)
+    x = keras.layers.Dense(4, name="hidden")(x)
+    outputs = keras.layers.Dense(2, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="tiny_hidden")
+
+
+def test_recorder_captures_epoch_zero_and_every_epoch():
+    ds = _tiny_dataset()
+    probe = ds.x_test[:10]
+    model = _tiny_with_hidden()
+    recorder = training.HiddenActivationRecorder(probe)
+    model.compile("adam", "categorical_crossentropy")
+    before = keras.Model(model.inputs, model.get_layer("hidden").output).predict(probe, verbose=0)
+    model.fit(ds.x_train, ds.y_train, epochs=3, batch_size=16, verbose=0, callbacks=[recorder])
+    assert sorted(recorder.features) == [0, 1, 2, 3]
+    assert all(f.shape == (10, 4) for f in recorder.features.values())
+    np.testing.assert_allclose(recorder.features[0], before, rtol=1e-5)
+    after = keras.Model(model.inputs, model.get_layer("hidden").output).predict(probe, verbose=0)
+    np.testing.assert_allclose(recorder.features[3], after, rtol=1e-5)
+    assert not np.allclose(recorder.features[0], recorder.features[3])
+    assert set(recorder.seconds) == {0, 1, 2, 3}
+
+
+def test_recorder_bad_layer_or_probe_fails_when_fit_starts():
+    import pytest
+
+    ds = _tiny_dataset()
+    model = _tiny_with_hidden()
+    model.compile("adam", "categorical_crossentropy")
+    with pytest.raises(ValueError, match="no layer 'hiden'.*Valid layer names"):
+        model.fit(ds.x_train, ds.y_train, epochs=1, verbose=0,
+                  callbacks=[training.HiddenActivationRecorder(ds.x_test[:5], layer_name="hiden")])
+    with pytest.raises(ValueError, match=r"takes images of shape \(N, 8, 8, 1\); got \(5, 8, 8\)"):
+        model.fit(ds.x_train, ds.y_train, epochs=1, verbose=0,
+                  callbacks=[training.HiddenActivationRecorder(ds.x_test[:5, ..., 0])])

@@ -103,3 +103,27 @@ def test_metric_by_model_one_line_per_model():
     assert [l.get_label() for l in ax.get_lines()] == ["a", "b"]
     with pytest.raises(KeyError, match="no 'auc'"):
         viz.plot_metric_by_model({"a": HISTORY}, metric="auc")
+
+
+def test_embedding_grid_rows_models_columns_epochs_one_legend():
+    rng = np.random.default_rng(0)
+    labels = np.arange(20) % 10
+    emb = {e: rng.normal(size=(20, 2)) for e in range(3)}
+    fig = viz.plot_embedding_grid({"A": emb, "B": emb}, labels, [str(i) for i in range(10)], epochs=[0, 2])
+    axes = [ax for ax in fig.axes if ax.collections]
+    assert len(axes) == 4
+    assert axes[0].get_title() == "epoch 0" and axes[1].get_title() == "epoch 2"
+    assert axes[0].get_ylabel() == "A" and axes[2].get_ylabel() == "B"
+    assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == 10
+    with pytest.raises(KeyError, match=r"no embedding for epochs \[5\]"):
+        viz.plot_embedding_grid({"A": emb}, labels, list("0123456789"), epochs=[5])
+
+
+def test_embedding_animation_is_a_gif_with_one_frame_per_epoch(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    emb = {e: rng.normal(size=(15, 2)) for e in range(4)}
+    path = viz.save_embedding_animation(emb, np.arange(15) % 3, tmp_path / "a" / "anim.gif", title="m")
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 4
