@@ -64,6 +64,28 @@ def scale_to_uint8(array: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- lesson 02
+def _diverging_image_grid(images, *, ncols, fig, panel_size, panel_titles=None, title=None):
+    """Images (n, h, w) in a grid on one diverging scale centred on zero, with one colour bar."""
+    n = len(images)
+    rows, cols = _grid(n, ncols)
+    if fig is None:
+        fig = plt.figure(figsize=(panel_size[0] * cols + 1.0, panel_size[1] * rows + 0.5), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    vmax = float(np.abs(images).max()) or 1.0
+    for i, ax in enumerate(axes):
+        _bare(ax)
+        if i < n:
+            im = ax.imshow(images[i], cmap=DIVERGING, vmin=-vmax, vmax=vmax)
+            if panel_titles is not None:
+                ax.set_title(panel_titles[i], fontsize=8)
+        else:
+            ax.set_visible(False)
+    fig.colorbar(im, ax=axes.tolist(), shrink=0.8, label="weight")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 def plot_kernels(kernels: np.ndarray, *, ncols: int = 8, fig=None, title: str | None = None):
     """Single-channel conv kernels as heatmaps on one diverging scale centred on zero.
 
@@ -79,22 +101,8 @@ def plot_kernels(kernels: np.ndarray, *, ncols: int = 8, fig=None, title: str | 
     if k.ndim != 3:
         raise ValueError(f"kernels must be (kh, kw, 1, n) or (kh, kw, n); got {np.shape(kernels)}")
     n = k.shape[-1]
-    rows, cols = _grid(n, ncols)
-    if fig is None:
-        fig = plt.figure(figsize=(1.3 * cols + 1.0, 1.4 * rows + 0.4), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    vmax = float(np.abs(k).max()) or 1.0
-    for i, ax in enumerate(axes):
-        _bare(ax)
-        if i < n:
-            im = ax.imshow(k[:, :, i], cmap=DIVERGING, vmin=-vmax, vmax=vmax)
-            ax.set_title(f"filter {i}", fontsize=8)
-        else:
-            ax.set_visible(False)
-    fig.colorbar(im, ax=axes.tolist(), shrink=0.8, label="weight")
-    if title:
-        fig.suptitle(title)
-    return fig
+    return _diverging_image_grid(np.moveaxis(k, -1, 0), ncols=ncols, fig=fig, panel_size=(1.3, 1.4),
+                                 panel_titles=[f"filter {i}" for i in range(n)], title=title)
 
 
 def plot_rgb_filters(kernels: np.ndarray, *, ax=None, title: str | None = None):
@@ -317,21 +325,8 @@ def plot_unit_weight_images(
     if w.ndim != 2 or w.shape[0] != image_shape[0] * image_shape[1]:
         raise ValueError(f"weights must be ({image_shape[0] * image_shape[1]}, n_units); got {w.shape}")
     n = w.shape[1] if max_units is None else min(max_units, w.shape[1])
-    rows, cols = _grid(n, ncols)
-    if fig is None:
-        fig = plt.figure(figsize=(1.1 * cols + 0.8, 1.1 * rows + 0.5), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    vmax = float(np.abs(w[:, :n]).max()) or 1.0
-    for i, ax in enumerate(axes):
-        _bare(ax)
-        if i < n:
-            im = ax.imshow(w[:, i].reshape(image_shape), cmap=DIVERGING, vmin=-vmax, vmax=vmax)
-        else:
-            ax.set_visible(False)
-    fig.colorbar(im, ax=axes.tolist(), shrink=0.8, label="weight")
-    if title:
-        fig.suptitle(title)
-    return fig
+    images = w[:, :n].T.reshape((n,) + tuple(image_shape))
+    return _diverging_image_grid(images, ncols=ncols, fig=fig, panel_size=(1.1, 1.1), title=title)
 
 
 def plot_weight_map_panels(
