@@ -93,21 +93,20 @@ _IDX_NAMES = (
     "t10k-labels-idx1-ubyte.gz",
 )
 
+
+def _idx_files(*sha256s: str) -> tuple[OfficialFile, ...]:
+    """The four IDX files of an MNIST-format dataset, in _IDX_NAMES order, with their sha256."""
+    return tuple(OfficialFile(name, h) for name, h in zip(_IDX_NAMES, sha256s, strict=True))
+
 DATASETS: dict[str, DatasetInfo] = {
     "mnist": DatasetInfo(
         name="mnist",
         folder="mnist",
-        files=tuple(
-            OfficialFile(n, h)
-            for n, h in zip(
-                _IDX_NAMES,
-                (
-                    "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-                    "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-                    "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-                    "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-                ),
-            )
+        files=_idx_files(
+            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
         ),
         class_names=tuple(str(d) for d in range(10)),
         image_shape=(28, 28, 1),
@@ -118,17 +117,11 @@ DATASETS: dict[str, DatasetInfo] = {
     "fashion_mnist": DatasetInfo(
         name="fashion_mnist",
         folder="fashion-mnist",
-        files=tuple(
-            OfficialFile(n, h)
-            for n, h in zip(
-                _IDX_NAMES,
-                (
-                    "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-                    "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-                    "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-                    "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-                ),
-            )
+        files=_idx_files(
+            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+            "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+            "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+            "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
         ),
         class_names=(
             "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

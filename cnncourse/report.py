@@ -28,10 +28,7 @@ def report_metric(name: str, value: float, *, digits: int = 4) -> float:
         notebook = os.environ.get(NOTEBOOK_ENV, "").strip() or "unnamed"
         metrics = read_metrics(path)
         metrics.setdefault(notebook, {})[name] = value
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(path).with_suffix(".tmp")
-        tmp.write_text(json.dumps(metrics, indent=2, sort_keys=True))
-        tmp.replace(path)
+        write_metrics(path, metrics)
     return value
 
 
@@ -41,3 +38,12 @@ def read_metrics(path: str | os.PathLike) -> dict[str, dict[str, float]]:
     if not p.is_file():
         return {}
     return json.loads(p.read_text() or "{}")
+
+
+def write_metrics(path: str | os.PathLike, metrics: dict[str, dict[str, float]]) -> None:
+    """Write {notebook: {metric: value}} to ``path`` atomically (a reader never sees half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(metrics, indent=2, sort_keys=True))
+    tmp.replace(path)

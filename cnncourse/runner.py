@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .data import repository_root
 from .profiles import PROFILE_ENV, get_profile
-from .report import METRICS_ENV, NOTEBOOK_ENV, read_metrics
+from .report import METRICS_ENV, NOTEBOOK_ENV, read_metrics, write_metrics
 
 
 @dataclass
@@ -112,11 +112,9 @@ def run_notebook(
 
 
 def _forget_metrics(metrics_path: Path, name: str) -> None:
-    import json
-
     metrics = read_metrics(metrics_path)
     if metrics.pop(name, None) is not None:
-        metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True))
+        write_metrics(metrics_path, metrics)
 
 
 def _last_error_line(err: Exception) -> str:

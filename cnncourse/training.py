@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -58,7 +58,6 @@ class TrainResult:
     test_accuracy: float
     train_seconds: float
     params: int
-    extra: dict = field(default_factory=dict)
 
     @property
     def epochs(self) -> int:
@@ -100,6 +99,7 @@ def fit_and_evaluate(
     validation: str = "split",
     validation_split: float = 0.1,
     progress: bool = True,
+    name: str | None = None,
 ) -> TrainResult:
     """Compile ``model`` for classification, train it on ``data`` and evaluate it on the test split.
 
@@ -107,6 +107,7 @@ def fit_and_evaluate(
     ``validation='split'`` holds out the last ``validation_split`` of the
     training set (Keras' ``validation_split``, as article 001 did);
     ``validation='test'`` validates on the test set after each epoch (as article 004 did).
+    ``name`` labels the result (default: the model's name).
     """
     if validation not in ("split", "test"):
         raise ValueError(f"validation must be 'split' or 'test', got {validation!r}")
@@ -130,7 +131,7 @@ def fit_and_evaluate(
     seconds = time.perf_counter() - start
     test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
     return TrainResult(
-        name=model.name,
+        name=name or model.name,
         model=model,
         history={k: [float(v) for v in vals] for k, vals in history.history.items()},
         test_loss=float(test_loss),
@@ -164,12 +165,10 @@ def train_models(
     results: dict[str, TrainResult] = {}
     for label, build in builders.items():
         set_seed(seed)
-        result = fit_and_evaluate(
+        results[label] = fit_and_evaluate(
             build(), data, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-            validation=validation, validation_split=validation_split, progress=progress,
+            validation=validation, validation_split=validation_split, progress=progress, name=label,
         )
-        result.name = label
-        results[label] = result
     table = pd.DataFrame([r.as_row() for r in results.values()])
     return table, results
 

@@ -24,6 +24,17 @@ def _new_ax(ax, figsize=(5, 3.5)):
     return ax
 
 
+def _finish_axes(ax, xlabel: str, ylabel: str, title: str | None, *, grid: str = "both"):
+    """Axis labels, a light grid, the legend and the optional title: the end of every line/bar plot."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis=grid, alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 # ----------------------------------------------------------------------------- images
 def plot_sample_grid(
     images: np.ndarray,
@@ -101,15 +112,9 @@ def plot_learning_curves(
             ax.annotate(f"best val: epoch {best + 1}", (best + 1, val[best]),
                         xytext=(-4 if at_end else 4, -12 if below else 8), textcoords="offset points",
                         ha="right" if at_end else "left", fontsize=8, color=VAL_COLOR)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(metric)
     if train.size <= 20:
         ax.set_xticks(epochs)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish_axes(ax, "epoch", metric, title)
 
 
 def plot_learning_curves_grid(
@@ -159,13 +164,7 @@ def plot_metric_by_model(
             raise KeyError(f"history of {name!r} has no {metric!r}; it has {sorted(hist)}")
         values = np.asarray(hist[metric], dtype=float)
         ax.plot(np.arange(1, values.size + 1), values, "o-", ms=2.5, label=str(name))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(metric.replace("_", " "))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish_axes(ax, "epoch", metric.replace("_", " "), title)
 
 
 # ----------------------------------------------------------------------------- results vs the article
@@ -198,10 +197,7 @@ def plot_results_vs_article(
     ax.scatter(theirs, y, color=ARTICLE_COLOR, marker="s", s=40, label="article", zorder=2)
     ax.scatter(ours, y, color=TRAIN_COLOR, s=50, label="your run", zorder=3)
     ax.set_yticks(y, table[label].astype(str))
-    ax.set_xlabel(f"{value.replace('_', ' ')}{' (%)' if percent else ''}")
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
-    return ax
+    return _finish_axes(ax, f"{value.replace('_', ' ')}{' (%)' if percent else ''}", "", None, grid="x")
 
 
 # ----------------------------------------------------------------------------- model diagrams

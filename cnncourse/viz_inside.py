@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .viz import _finish_axes
+
 TRUE_COLOR = "#1f4e9c"   # blue: the true label
 PRED_COLOR = "#c0392b"   # red: the (wrong) prediction
 DIVERGING = "RdBu_r"     # red high, blue low, white at zero
@@ -300,12 +302,7 @@ def plot_weight_histograms(
     edges = np.linspace(lo, hi, bins + 1) if hi > lo else bins
     for (label, _), v in zip(weights.items(), values):
         ax.hist(v, bins=edges, alpha=0.55, label=f"{label} (std {v.std():.3g})")
-    ax.set_xlabel("weight")
-    ax.set_ylabel("count")
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish_axes(ax, "weight", "count", title, grid="y")
 
 
 def plot_unit_weight_images(
