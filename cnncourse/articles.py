@@ -19,6 +19,9 @@ LESSON01_MNIST_VARIANTS: dict[str, tuple[float | None, float | None]] = {
     "6: one dense": (0.0355, 0.9897),
 }
 
+# Article 001's training settings for every variant (Adadelta, learning rate 1.0).
+LESSON01_MNIST_SETTINGS = {"training images": 60_000, "epochs": 20, "batch size": 128}
+
 # Article 004 section 3: SimpleConvNet on CIFAR-10, Adam, batch 100, 20 epochs,
 # "about 65% at best", overfitting from about epoch 5.
 LESSON01_SIMPLE_CONVNET_CIFAR10_ACCURACY = 0.65

@@ -29,10 +29,12 @@ def test_unknown_profile_lists_the_valid_ones(monkeypatch):
 def test_profiles_grow_from_smoke_to_full():
     s, l, f = (profiles.get_profile(n).lesson01 for n in ("smoke", "laptop", "full"))
     assert s.mnist_epochs == s.cifar_epochs == 1
-    assert s.mnist_epochs <= l.mnist_epochs <= f.mnist_epochs == 20  # article 001: 20 epochs
+    from cnncourse import articles
+
+    assert s.mnist_epochs <= l.mnist_epochs <= f.mnist_epochs == articles.LESSON01_MNIST_SETTINGS["epochs"]
     assert f.cifar_epochs == 20 and f.cifar_batch_size == 100  # article 004
     assert f.mnist_train is None and f.cifar_train is None  # all the data
-    assert f.mnist_batch_size == 128
+    assert f.mnist_batch_size == articles.LESSON01_MNIST_SETTINGS["batch size"]
 
 
 def test_summary_names_the_profile_and_its_sizes():
