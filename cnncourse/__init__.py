@@ -6,7 +6,10 @@ Modules, one responsibility each:
 - :mod:`cnncourse.data`      dataset loaders (MNIST, Fashion-MNIST, CIFAR-10)
 - :mod:`cnncourse.download`  ``fetch``: datasets and pretrained weights, with checksums
 - :mod:`cnncourse.models`    one builder per architecture
-- :mod:`cnncourse.training`  fit/evaluate helpers returning tidy tables
+- :mod:`cnncourse.training`  fit/evaluate helpers returning tidy tables, a hidden-layer recorder
+- :mod:`cnncourse.augment`   augmentation layers and mixup as tf.data pipelines
+- :mod:`cnncourse.ablation`  train cumulative configurations, resumably, into one table
+- :mod:`cnncourse.embedding` per-epoch UMAP of a hidden layer and how separable its classes are
 - :mod:`cnncourse.interpret` layers by name, kernels, feature maps, Grad-CAM, weight statistics
 - :mod:`cnncourse.viz`       plot helpers: samples, learning curves, results vs the article, diagrams
 - :mod:`cnncourse.viz_inside` plot helpers: kernels, filter tiles, feature maps, weight maps

@@ -41,3 +41,45 @@ def lesson01_mnist_table() -> pd.DataFrame:
         for name, (loss, acc) in LESSON01_MNIST_VARIANTS.items()
     ]
     return pd.DataFrame(rows).astype({"article_test_loss": float, "article_test_accuracy": float})
+
+
+# Article 000: four architectures on Fashion-MNIST, Adam, batch 500, validation_split 0.2,
+# 100 epochs; before every epoch the "hidden" layer's output for all 60,000 training
+# images was embedded with UMAP (n_neighbors=40).  It published figures, no numbers: its
+# conclusion is that Inception + Residual reached the best accuracy and the most clearly
+# separated clusters.
+LESSON04_SETTINGS = {"training images": 60_000, "epochs": 100, "batch size": 500,
+                     "validation split": 0.2, "images embedded per epoch": 60_000, "UMAP n_neighbors": 40}
+LESSON04_BEST_MODEL = "Inception+Residual"
+
+
+# Article 002: validation (= test set) accuracy on CIFAR-10 after 100 epochs, batch 128,
+# each row adding one technique to the row above (one run each).
+LESSON05_ABLATION: dict[str, float] = {
+    "base CNN": 0.7288,
+    "+ augmentation": 0.8609,
+    "+ batch norm": 0.9124,
+    "+ residual blocks": 0.8971,
+    "+ global avg pooling": 0.9044,
+    "+ dropout": 0.9046,
+    "+ mixup": 0.9070,
+    "+ AMSGrad": 0.9096,
+}
+LESSON05_SETTINGS = {"training images": 50_000, "epochs": 100, "batch size": 128, "width": 1.0}
+
+
+# Article 004 section 4: MobileNet (alpha 1.0, ImageNet, no top, average pooling) + Dense(10)
+# on 32x32 CIFAR-10, pixels in [0, 1]; Adam, batch 128, 3 epochs, test set as validation.
+LESSON06_MOBILENET_PARAMS = {"total": 3_239_114, "trainable": 3_217_226, "non-trainable": 21_888}
+LESSON06_BEFORE_TRAINING = {"test loss": 2.3138, "test accuracy": 0.1194}
+LESSON06_EPOCHS = {  # epoch: (train accuracy, validation accuracy)
+    1: (0.6426, 0.7144),
+    2: (0.7826, 0.7499),
+    3: (0.8265, 0.7728),
+}
+LESSON06_SECONDS_PER_EPOCH = (15, 17)   # on the article's GPU
+
+# Article 004 section 5.1: SimpleConvNet with GlobalAveragePooling2D instead of Flatten.
+LESSON06_GAP_PARAMS = {"Flatten": 591_390, "GAP": 6_390}
+LESSON06_GAP_ACCURACY = 0.56        # after 150 epochs, "about 10 points below" the Flatten model
+LESSON06_GAP_EPOCHS = 150

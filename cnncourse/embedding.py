@@ -6,9 +6,12 @@ imported when first needed (its numba compilation takes seconds the first time).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+import time
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 
 def check_probe_size(n_probe: int, n_neighbors: int) -> None:
@@ -22,7 +25,42 @@ def check_probe_size(n_probe: int, n_neighbors: int) -> None:
         )
 
 
-def _standardize(embedding: np.ndarray) -> np.ndarray:
+def enable_compile_cache() -> int:
+    """Let numba cache umap-learn's and pynndescent's compiled functions on disk.
+
+    umap-learn marks only some of its numba functions ``cache=True``; the rest
+    (about 20 s of compilation on a 2-core CPU) are compiled again in every new
+    Python process.  This turns on numba's file cache for every one of them, so
+    the second and later runs load machine code instead (numba keys the cache on
+    each function's source file and timestamp; it lives in ``__pycache__`` beside
+    the source, or in a user cache folder when that is read-only, or in
+    ``$NUMBA_CACHE_DIR``).  Returns how many functions were switched; safe to call
+    repeatedly.  If numba's internals change, it switches nothing and UMAP simply
+    compiles as before.
+    """
+    import umap  # noqa: F401  (imports umap.umap_, layouts, spectral, pynndescent, ...)
+
+    try:
+        from numba.core.caching import NullCache
+        from numba.core.registry import CPUDispatcher
+    except ImportError:  # pragma: no cover - a numba without these internals
+        return 0
+    switched = 0
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] not in ("umap", "pynndescent") or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, CPUDispatcher) and isinstance(getattr(value, "_cache", None), NullCache):
+                try:
+                    value.enable_caching()
+                    switched += 1
+                except Exception:  # pragma: no cover - e.g. a function numba cannot cache
+                    pass
+    return switched
+
+
+def standardize_embedding(embedding: np.ndarray) -> np.ndarray:
+    """Centre a 2-D embedding (n, 2) and scale it to unit RMS radius, so epochs share one scale."""
     centred = embedding - embedding.mean(axis=0)
     return centred / (np.sqrt((centred**2).sum(axis=1).mean()) or 1.0)
 
@@ -33,6 +71,7 @@ def embed_epochs(
     n_neighbors: int = 40,
     seed: int = 0,
     align: bool = True,
+    timings: dict[int, float] | None = None,
 ) -> dict[int, np.ndarray]:
     """Embed each epoch's hidden features (n_probe, units) in 2-D with UMAP.
 
@@ -40,11 +79,14 @@ def embed_epochs(
     embedding (``init=``), so a point keeps roughly its place from one epoch to
     the next and an animation shows learning rather than arbitrary rotations
     and flips; with ``align=False`` each epoch is embedded on its own.
-    Embeddings are centred and scaled to unit RMS radius.
+    Embeddings are centred and scaled to unit RMS radius.  ``timings``, when
+    given, is filled with the seconds each epoch's UMAP took.
 
     Returns {epoch: float32 array (n_probe, 2)}.
     """
     import umap
+
+    enable_compile_cache()
 
     epochs = sorted(features)
     if not epochs:
@@ -57,12 +99,40 @@ def embed_epochs(
         x = np.asarray(features[epoch], dtype=np.float32)
         if len(x) != n_probe:
             raise ValueError(f"epoch {epoch} has {len(x)} probe points, epoch {epochs[0]} has {n_probe}")
+        start = time.perf_counter()
         init = previous if (align and previous is not None) else "spectral"
         reducer = umap.UMAP(n_neighbors=n_neighbors, random_state=seed, init=init, n_jobs=1)  # a seed forces 1 job
-        emb = _standardize(reducer.fit_transform(x).astype(np.float32))
+        emb = standardize_embedding(reducer.fit_transform(x).astype(np.float32))
         out[epoch] = emb
         previous = emb
+        if timings is not None:
+            timings[epoch] = time.perf_counter() - start
     return out
+
+
+def embed_models(
+    features: Mapping[str, Mapping[int, np.ndarray]],
+    *,
+    n_neighbors: int = 40,
+    seed: int = 0,
+    align: bool = True,
+    progress: bool = True,
+) -> tuple[dict[str, dict[int, np.ndarray]], dict[str, dict[int, float]]]:
+    """:func:`embed_epochs` for several models, with a progress bar.
+
+    features : {model name: {epoch: (n_probe, units) array}}
+    Returns ``(embeddings, seconds)``: {model: {epoch: (n_probe, 2)}} and
+    {model: {epoch: seconds of UMAP}}.
+    """
+    from tqdm import tqdm   # plain text: works in every notebook front end, without ipywidgets
+
+    embeddings: dict[str, dict[int, np.ndarray]] = {}
+    seconds: dict[str, dict[int, float]] = {}
+    for name in tqdm(list(features), desc="UMAP per epoch", unit="model", disable=not progress, file=sys.stdout):
+        seconds[name] = {}
+        embeddings[name] = embed_epochs(features[name], n_neighbors=n_neighbors, seed=seed,
+                                        align=align, timings=seconds[name])
+    return embeddings, seconds
 
 
 def mean_displacement(embeddings: Mapping[int, np.ndarray]) -> float:
@@ -92,3 +162,49 @@ def compute_silhouette(embedding: np.ndarray, labels: np.ndarray) -> float:
     from sklearn.metrics import silhouette_score
 
     return float(silhouette_score(embedding, labels))
+
+
+def separability_by_epoch(
+    features: Mapping[str, Mapping[int, np.ndarray]],
+    embeddings: Mapping[str, Mapping[int, np.ndarray]],
+    labels: np.ndarray,
+    *,
+    k: int = 10,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Separability of every model's hidden layer at every epoch, as a long table.
+
+    features : {model: {epoch: (n, units)}};  embeddings : {model: {epoch: (n, 2)}}
+    Returns a DataFrame with columns model, epoch, knn_accuracy (5-fold k-NN on
+    the hidden features, see :func:`compute_separability`) and silhouette (of
+    the 2-D embedding, see :func:`compute_silhouette`).
+    """
+    rows = []
+    for name, by_epoch in features.items():
+        if name not in embeddings:
+            raise KeyError(f"no embeddings for model {name!r}; have {list(embeddings)}")
+        for epoch in sorted(by_epoch):
+            rows.append({
+                "model": name,
+                "epoch": epoch,
+                "knn_accuracy": compute_separability(by_epoch[epoch], labels, k=k, seed=seed),
+                "silhouette": compute_silhouette(embeddings[name][epoch], labels),
+            })
+    return pd.DataFrame(rows)
+
+
+def every_kth_epoch(epochs: Sequence[int], k: int) -> list[int]:
+    """Epochs 0, k, 2k, ... of ``epochs``, and always the first and the last."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    epochs = sorted(epochs)
+    return [e for i, e in enumerate(epochs) if e % k == 0 or i in (0, len(epochs) - 1)]
+
+
+def spread_epochs(epochs: Sequence[int], n: int = 6) -> list[int]:
+    """Up to ``n`` epochs spread evenly from the first to the last (both kept): the columns of a grid."""
+    epochs = sorted(epochs)
+    if n < 2 or len(epochs) <= n:
+        return epochs[: max(n, 1)] if n < 2 else epochs
+    picks = np.linspace(0, len(epochs) - 1, n).round().astype(int)
+    return [epochs[i] for i in dict.fromkeys(picks)]

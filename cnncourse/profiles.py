@@ -73,6 +73,57 @@ class Lesson03Settings:
 
 
 @dataclass(frozen=True)
+class Lesson04Settings:
+    """Sizes for lesson 04 (four architectures, the hidden layer's UMAP after every epoch).
+
+    ``probe_size`` training images (stratified) are embedded every epoch;
+    UMAP's ``n_neighbors`` must be smaller than it.
+    """
+
+    fashion_train: int | None   # before the validation split
+    fashion_test: int | None
+    epochs: int
+    batch_size: int
+    validation_split: float
+    probe_size: int
+    n_neighbors: int
+    embed_every: int            # embed epochs 0, k, 2k, ... and the last
+
+
+@dataclass(frozen=True)
+class Lesson05Settings:
+    """Sizes for lesson 05 (the ResNet-techniques ablation on CIFAR-10).
+
+    ``width`` multiplies the article's 64/128/256 filters; every configuration of
+    the ablation is trained once per seed in ``seeds``.
+    """
+
+    cifar_train: int | None
+    cifar_test: int | None
+    width: float
+    epochs: int
+    batch_size: int
+    seeds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Lesson06Settings:
+    """Sizes for lesson 06 (MobileNet transfer learning; Global Average Pooling).
+
+    ``mobilenet_alphas`` lists MobileNet widths in order of preference: the lesson uses
+    the first whose ImageNet weights are cached or downloadable, and says so.
+    """
+
+    mobilenet_alphas: tuple[float, ...]
+    cifar_train: int | None
+    cifar_test: int | None
+    transfer_epochs: int        # each of the four MobileNet runs
+    transfer_batch_size: int
+    gap_epochs: int             # SimpleConvNet, Flatten vs GAP
+    gap_batch_size: int
+
+
+@dataclass(frozen=True)
 class Profile:
     """One named run profile: a description and the settings of every lesson."""
 
@@ -81,6 +132,9 @@ class Profile:
     lesson01: Lesson01Settings
     lesson02: Lesson02Settings
     lesson03: Lesson03Settings
+    lesson04: Lesson04Settings
+    lesson05: Lesson05Settings
+    lesson06: Lesson06Settings
 
     def summary(self, lesson: str | None = None) -> str:
         """A short text of the profile for a notebook's first cell: its name, and the sizes
@@ -112,6 +166,18 @@ PROFILES: dict[str, Profile] = {
             check_train=500, check_test=200, check_epochs=5, init_epochs=3,
             mnist_train=1000, mnist_test=500, mnist_epochs=1, mnist_batch_size=128,
         ),
+        lesson04=Lesson04Settings(
+            fashion_train=1000, fashion_test=500, epochs=1, batch_size=32,
+            validation_split=0.2, probe_size=200, n_neighbors=15, embed_every=1,
+        ),
+        lesson05=Lesson05Settings(
+            cifar_train=500, cifar_test=200, width=0.125, epochs=1, batch_size=64, seeds=(42,),
+        ),
+        lesson06=Lesson06Settings(
+            # the smallest MobileNet, whose weights the offline course cache holds
+            mobilenet_alphas=(0.25,), cifar_train=500, cifar_test=200,
+            transfer_epochs=1, transfer_batch_size=64, gap_epochs=1, gap_batch_size=100,
+        ),
     ),
     "laptop": Profile(
         name="laptop",
@@ -131,6 +197,23 @@ PROFILES: dict[str, Profile] = {
             check_train=2000, check_test=1000, check_epochs=60, init_epochs=30,
             mnist_train=20000, mnist_test=None, mnist_epochs=5, mnist_batch_size=128,
         ),
+        lesson04=Lesson04Settings(
+            # Measured on a 2-core CPU: one epoch of the four models costs about 6 ms per
+            # training image.  12k images (9.6k after the 20% validation split) x 8 epochs
+            # keep the lesson near 10 minutes; batch 128 (the article: 500) gives the small
+            # training set enough steps per epoch to learn.  1000 probe images keep the
+            # four UMAPs of an epoch near a quarter of that epoch's training time.
+            fashion_train=12000, fashion_test=None, epochs=8, batch_size=128,
+            validation_split=0.2, probe_size=1000, n_neighbors=40, embed_every=1,
+        ),
+        lesson05=Lesson05Settings(
+            cifar_train=10000, cifar_test=2000, width=0.25, epochs=10, batch_size=128, seeds=(42,),
+        ),
+        lesson06=Lesson06Settings(
+            # the article's alpha 1.0 where its weights can be had, else the cached 0.25
+            mobilenet_alphas=(1.0, 0.25), cifar_train=20000, cifar_test=None,
+            transfer_epochs=3, transfer_batch_size=128, gap_epochs=10, gap_batch_size=100,
+        ),
     ),
     "full": Profile(
         name="full",
@@ -146,6 +229,22 @@ PROFILES: dict[str, Profile] = {
         lesson03=Lesson03Settings(
             check_train=2000, check_test=1000, check_epochs=100, init_epochs=50,
             mnist_train=None, mnist_test=None, mnist_epochs=20, mnist_batch_size=128,
+        ),
+        lesson04=Lesson04Settings(
+            # The article: 100 epochs, batch 500, validation_split 0.2, n_neighbors 40; it
+            # embedded all 60,000 training images every epoch; this embeds a 3,000-image probe
+            # every 5th epoch (21 embeddings per model, about 10 s each on a CPU).
+            fashion_train=None, fashion_test=None, epochs=100, batch_size=500,
+            validation_split=0.2, probe_size=3000, n_neighbors=40, embed_every=5,
+        ),
+        lesson05=Lesson05Settings(
+            # The article: width 1.0, all 50,000 images, 100 epochs, batch 128, one run each.
+            cifar_train=None, cifar_test=None, width=1.0, epochs=100, batch_size=128, seeds=(42,),
+        ),
+        lesson06=Lesson06Settings(
+            # The article: alpha 1.0, all images, Adam, batch 128, 3 epochs; GAP: 150 epochs.
+            mobilenet_alphas=(1.0, 0.25), cifar_train=None, cifar_test=None,
+            transfer_epochs=3, transfer_batch_size=128, gap_epochs=150, gap_batch_size=100,
         ),
     ),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import keras
@@ -100,6 +100,7 @@ def fit_and_evaluate(
     validation_split: float = 0.1,
     progress: bool = True,
     name: str | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainResult:
     """Compile ``model`` for classification, train it on ``data`` and evaluate it on the test split.
 
@@ -107,7 +108,8 @@ def fit_and_evaluate(
     ``validation='split'`` holds out the last ``validation_split`` of the
     training set (Keras' ``validation_split``, as article 001 did);
     ``validation='test'`` validates on the test set after each epoch (as article 004 did).
-    ``name`` labels the result (default: the model's name).
+    ``name`` labels the result (default: the model's name); ``callbacks`` are
+    passed to ``fit`` (e.g. a :class:`HiddenActivationRecorder`).
     """
     if validation not in ("split", "test"):
         raise ValueError(f"validation must be 'split' or 'test', got {validation!r}")
@@ -122,7 +124,7 @@ def fit_and_evaluate(
         if validation == "split"
         else {"validation_data": (data.x_test, data.y_test)}
     )
-    callbacks = [EpochProgressBar(epochs, model.name)] if progress else []
+    callbacks = list(callbacks) + ([EpochProgressBar(epochs, name or model.name)] if progress else [])
     start = time.perf_counter()
     history = model.fit(
         data.x_train, data.y_train, epochs=epochs, batch_size=batch_size,
@@ -152,6 +154,7 @@ def train_models(
     validation_split: float = 0.1,
     seed: int = DEFAULT_SEED,
     progress: bool = True,
+    callbacks: Mapping[str, Sequence[keras.callbacks.Callback]] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, TrainResult]]:
     """Build, train and evaluate every model in ``builders`` under the same settings.
 
@@ -161,13 +164,19 @@ def train_models(
     Returns ``(table, results)``: a DataFrame with one row per model (columns
     model, params, epochs, test_loss, test_accuracy, best_val_loss, best_epoch,
     train_s, s_per_epoch) and the :class:`TrainResult` of each model by name.
+    ``callbacks`` maps a model name to the callbacks for its ``fit``.
     """
+    callbacks = callbacks or {}
+    unknown = set(callbacks) - set(builders)
+    if unknown:
+        raise KeyError(f"callbacks for unknown models {sorted(unknown)}; models: {list(builders)}")
     results: dict[str, TrainResult] = {}
     for label, build in builders.items():
         set_seed(seed)
         results[label] = fit_and_evaluate(
             build(), data, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
             validation=validation, validation_split=validation_split, progress=progress, name=label,
+            callbacks=callbacks.get(label, ()),
         )
     table = pd.DataFrame([r.as_row() for r in results.values()])
     return table, results
@@ -182,6 +191,8 @@ class HiddenActivationRecorder(keras.callbacks.Callback):
 
     - ``features``: {epoch: float32 array (n_probe, units)}, epoch 0 = before training
     - ``seconds``: {epoch: seconds spent predicting}, to compare with the training time
+    - ``epoch_seconds``: {epoch: seconds of training (and validation) in that epoch,
+      recording excluded}, epochs counted from 1
 
     A layer name the model does not have, or probe images of the wrong shape,
     raise ValueError when ``fit`` starts.
@@ -194,7 +205,14 @@ class HiddenActivationRecorder(keras.callbacks.Callback):
         self.batch_size = batch_size
         self.features: dict[int, np.ndarray] = {}
         self.seconds: dict[int, float] = {}
+        self.epoch_seconds: dict[int, float] = {}
         self._extractor = None
+        self._epoch_start = 0.0
+
+    @property
+    def extractor(self) -> keras.Model | None:
+        """The sub-model from the input to the recorded layer (None until ``fit`` starts)."""
+        return self._extractor
 
     def set_model(self, model):
         from .interpret import check_images, get_layer
@@ -214,5 +232,9 @@ class HiddenActivationRecorder(keras.callbacks.Callback):
         if 0 not in self.features:
             self._record(0)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+
     def on_epoch_end(self, epoch, logs=None):
+        self.epoch_seconds[epoch + 1] = time.perf_counter() - self._epoch_start
         self._record(epoch + 1)

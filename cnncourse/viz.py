@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 
@@ -24,12 +25,13 @@ def _new_ax(ax, figsize=(5, 3.5)):
     return ax
 
 
-def _finish_axes(ax, xlabel: str, ylabel: str, title: str | None, *, grid: str = "both"):
-    """Axis labels, a light grid, the legend and the optional title: the end of every line/bar plot."""
+def _finish_axes(ax, xlabel: str, ylabel: str, title: str | None, *, grid: str = "both", handles=None):
+    """Axis labels, a light grid, the legend (of ``handles`` when given) and the optional title:
+    the end of every line/bar plot."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(axis=grid, alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(handles=handles, fontsize=8)
     if title:
         ax.set_title(title)
     return ax
@@ -80,6 +82,40 @@ def plot_sample_grid(
 
 
 # ----------------------------------------------------------------------------- curves
+def plot_soft_label_images(
+    images: np.ndarray,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    ncols: int = 8,
+    min_share: float = 0.05,
+    fig=None,
+):
+    """Images with their (possibly soft) labels written under them, e.g. "cat 0.83 / ship 0.17".
+
+    images : (N, H, W, C) in [0, 1];  labels : (N, classes), each row summing to 1
+    Classes with less than ``min_share`` of a label are left out of its caption.
+    Returns the Figure.
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    if images.ndim != 4 or labels.ndim != 2 or len(images) != len(labels):
+        raise ValueError(f"need images (N, H, W, C) and labels (N, classes); got {images.shape} and {labels.shape}")
+    n = len(images)
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    if fig is None:
+        fig = plt.figure(figsize=(1.6 * ncols, 1.9 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, image, label in zip(axes, images, labels):
+        ax.imshow(np.clip(image.squeeze(), 0, 1), cmap="gray" if image.shape[-1] == 1 else None)
+        order = np.argsort(-label)
+        parts = [f"{class_names[i]} {label[i]:.2f}" for i in order if label[i] >= min_share][:2]
+        ax.set_title("\n".join(parts), fontsize=8)
+    for ax in axes:
+        ax.set_axis_off()
+    return fig
+
+
 def plot_learning_curves(
     history: Mapping[str, Sequence[float]],
     *,
@@ -167,6 +203,102 @@ def plot_metric_by_model(
     return _finish_axes(ax, "epoch", metric.replace("_", " "), title)
 
 
+def plot_train_val_by_model(
+    histories: Mapping[str, Mapping[str, Sequence[float]]],
+    *,
+    metric: str = "accuracy",
+    ax=None,
+    title: str | None = None,
+):
+    """Training (dashed) and validation (solid) ``metric`` of several models on one Axes,
+    one colour per model, so their curves share the same axes.
+
+    histories : {model name: Keras history dict with ``metric`` and ``val_<metric>``}.
+    Returns the Axes.
+    """
+    from matplotlib.lines import Line2D
+
+    if not histories:
+        raise ValueError("histories is empty")
+    ax = _new_ax(ax, figsize=(6, 3.8))
+    colours = plt.get_cmap("tab10")
+    handles = []
+    for i, (name, hist) in enumerate(histories.items()):
+        for key in (metric, f"val_{metric}"):
+            if key not in hist:
+                raise KeyError(f"history of {name!r} has no {key!r}; it has {sorted(hist)}")
+        train = np.asarray(hist[metric], dtype=float)
+        val = np.asarray(hist[f"val_{metric}"], dtype=float)
+        epochs = np.arange(1, train.size + 1)
+        ax.plot(epochs, train, "--", color=colours(i), lw=1.2)
+        ax.plot(epochs, val, "o-", color=colours(i), ms=2.5, lw=1.6)
+        handles.append(Line2D([], [], color=colours(i), lw=2, label=str(name)))
+    handles += [Line2D([], [], color="gray", ls="--", label="train"),
+                Line2D([], [], color="gray", marker="o", ms=3, label="validation")]
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return _finish_axes(ax, "epoch", metric.replace("_", " "), title, handles=handles)
+
+
+def plot_scores_by_epoch(
+    table: pd.DataFrame,
+    *,
+    score: str,
+    label: str = "model",
+    ax=None,
+    title: str | None = None,
+    chance: float | None = None,
+):
+    """One line per ``label`` of a per-epoch ``score`` from a long table (columns label, 'epoch', score),
+    e.g. :func:`cnncourse.embedding.separability_by_epoch`'s.  ``chance`` draws a dotted reference line.
+    Returns the Axes.
+    """
+    for col in (label, "epoch", score):
+        if col not in table.columns:
+            raise KeyError(f"table has no column {col!r}; columns: {list(table.columns)}")
+    ax = _new_ax(ax, figsize=(6, 3.5))
+    for name, rows in table.groupby(label, sort=False):
+        rows = rows.sort_values("epoch")
+        ax.plot(rows["epoch"], rows[score], "o-", ms=3, label=str(name))
+    if chance is not None:
+        ax.axhline(chance, color="gray", ls=":", lw=1)
+        ax.annotate("chance", (ax.get_xlim()[0], chance), xytext=(2, 2), textcoords="offset points",
+                    fontsize=8, color="gray")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return _finish_axes(ax, "epoch (0 = before training)", score.replace("_", " "), title)
+
+
+def plot_paired_bars(
+    table: pd.DataFrame,
+    *,
+    value: str,
+    article: str,
+    label: str,
+    error: str | None = None,
+    ax=None,
+    percent: bool = True,
+):
+    """Horizontal bars of the reader's ``value`` beside the article's, one pair per row of ``table``
+    (top to bottom in table order); ``error`` names a column of error-bar half-widths.
+    Returns the Axes."""
+    for col in [label, value, article] + ([error] if error else []):
+        if col not in table.columns:
+            raise KeyError(f"table has no column {col!r}; columns: {list(table.columns)}")
+    ax = _new_ax(ax, figsize=(7, 0.55 * len(table) + 1.2))
+    scale = 100.0 if percent else 1.0
+    y = np.arange(len(table))[::-1]
+    ours = table[value].to_numpy(dtype=float) * scale
+    theirs = table[article].to_numpy(dtype=float) * scale
+    errors = table[error].to_numpy(dtype=float) * scale if error else None
+    ax.barh(y + 0.2, theirs, height=0.38, color=ARTICLE_COLOR, label="article")
+    ax.barh(y - 0.2, ours, height=0.38, color=TRAIN_COLOR, label="your run",
+            xerr=None if errors is None or np.isnan(errors).all() else np.nan_to_num(errors))
+    for yi, a in zip(y, ours):
+        ax.annotate(f"{a:.1f}" if percent else f"{a:.3f}", (a, yi - 0.2), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    ax.set_yticks(y, table[label].astype(str))
+    return _finish_axes(ax, f"{value.replace('_', ' ')}{' (%)' if percent else ''}", "", None, grid="x")
+
+
 # ----------------------------------------------------------------------------- results vs the article
 def plot_results_vs_article(
     table: pd.DataFrame,
@@ -245,8 +377,10 @@ def plot_model_diagram(model, *, show_shapes: bool = True, rankdir: str = "TB", 
     return Image(data=_diagram_png(model, show_shapes=show_shapes, rankdir=rankdir, dpi=dpi), format="png")
 
 
-def plot_model_diagrams(models: Mapping[str, object], *, ncols: int = 3, dpi: int = 96, fig=None):
-    """Several models' diagrams side by side, titled by their keys, in one Figure.
+def plot_model_diagrams(models: Mapping[str, object], *, ncols: int = 3, dpi: int = 96, max_width: float = 16.0,
+                        fig=None):
+    """Several models' diagrams side by side, titled by their keys, in one Figure
+    at most ``max_width`` inches wide.
 
     models : {title: keras.Model}
     Returns the Figure, or None (after a one-line notice and the text
@@ -266,8 +400,9 @@ def plot_model_diagrams(models: Mapping[str, object], *, ncols: int = 3, dpi: in
     tallest = max(img.shape[0] for img in images)
     widest = max(img.shape[1] for img in images)
     if fig is None:
-        fig = plt.figure(figsize=(ncols * widest / dpi * 0.75, nrows * (tallest / dpi * 0.75 + 0.4)),
-                         layout="constrained")
+        width, height = ncols * widest / dpi * 0.75, nrows * (tallest / dpi * 0.75 + 0.4)
+        shrink = min(1.0, max_width / width)   # a notebook page is about 16 inches wide at most
+        fig = plt.figure(figsize=(width * shrink, height * shrink), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, title, img in zip(axes, models, images):
         ax.imshow(img)
@@ -306,8 +441,6 @@ def plot_embedding_grid(
     epochs : the columns (default: every epoch the first model has)
     Returns the Figure.
     """
-    from matplotlib.lines import Line2D
-
     if not embeddings:
         raise ValueError("embeddings is empty")
     first = next(iter(embeddings.values()))
@@ -322,49 +455,76 @@ def plot_embedding_grid(
     axes = fig.subplots(rows, cols, squeeze=False)
     for r, (name, by_epoch) in enumerate(embeddings.items()):
         for c, epoch in enumerate(epochs):
-            plot_embedding(by_epoch[epoch], labels, ax=axes[r, c], title=f"epoch {epoch}" if r == 0 else None)
+            plot_embedding(by_epoch[epoch], labels, ax=axes[r, c], title=f"epoch {epoch}" if r == 0 else None,
+                           point_size=6)
         axes[r, 0].set_ylabel(name, fontsize=10)
-    cmap = plt.get_cmap("tab10")
-    handles = [Line2D([], [], marker="o", ls="", color=cmap(i), label=n) for i, n in enumerate(class_names)]
-    fig.legend(handles=handles, loc="outside right center", fontsize=8, title="class")
+    _class_legend(fig, class_names)
     return fig
 
 
+def _class_legend(fig, class_names: Sequence[str]):
+    from matplotlib.lines import Line2D
+
+    cmap = plt.get_cmap("tab10")
+    handles = [Line2D([], [], marker="o", ls="", color=cmap(i), label=n) for i, n in enumerate(class_names)]
+    return fig.legend(handles=handles, loc="outside right center", fontsize=8, title="class")
+
+
 def save_embedding_animation(
-    embeddings: Mapping[int, np.ndarray],
+    embeddings: Mapping[str, Mapping[int, np.ndarray]],
     labels: np.ndarray,
     path,
     *,
-    title: str = "",
+    class_names: Sequence[str] | None = None,
     fps: float = 2.0,
-    dpi: int = 80,
+    dpi: int = 90,
 ):
-    """Write one model's embeddings, epoch by epoch, as an animated GIF (Pillow); returns the path.
+    """Write an animated GIF (Pillow): one frame per epoch, one panel per model side by side.
 
-    Every frame uses the same axis limits, so points move rather than the frame.
+    embeddings : {model name: {epoch: (n, 2) array}}, every model with the same epochs
+    (pass ``{"name": by_epoch}`` for one model).  Each panel keeps the same axis
+    limits in every frame, so points move rather than the frame.  The last frame
+    is held three times as long.  Returns the path.
     """
     import io
     from pathlib import Path
 
     from PIL import Image
 
-    epochs = sorted(embeddings)
+    if not embeddings:
+        raise ValueError("embeddings is empty")
+    epochs = sorted(next(iter(embeddings.values())))
     if not epochs:
         raise ValueError("embeddings is empty")
-    everything = np.concatenate([embeddings[e] for e in epochs])
-    lo, hi = everything.min(axis=0), everything.max(axis=0)
-    pad = 0.05 * (hi - lo)
+    for name, by_epoch in embeddings.items():
+        if sorted(by_epoch) != epochs:
+            raise KeyError(f"{name!r} has epochs {sorted(by_epoch)}, the first model has {epochs}")
+    limits = {}
+    for name, by_epoch in embeddings.items():
+        everything = np.concatenate([by_epoch[e] for e in epochs])
+        lo, hi = everything.min(axis=0), everything.max(axis=0)
+        pad = 0.05 * (hi - lo)
+        limits[name] = (lo - pad, hi + pad)
     frames = []
+    n = len(embeddings)
     for epoch in epochs:
-        fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
-        plot_embedding(embeddings[epoch], labels, ax=ax, title=f"{title} epoch {epoch}".strip())
-        ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
-        ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+        fig = plt.figure(figsize=(2.8 * n + (1.4 if class_names else 0), 3.1), layout="constrained")
+        axes = fig.subplots(1, n, squeeze=False)[0]
+        for ax, (name, by_epoch) in zip(axes, embeddings.items()):
+            plot_embedding(by_epoch[epoch], labels, ax=ax, title=name, point_size=6)
+            (x0, y0), (x1, y1) = limits[name]
+            ax.set_xlim(x0, x1)
+            ax.set_ylim(y0, y1)
+        fig.suptitle(f"epoch {epoch}" + (" (before training)" if epoch == 0 else ""), fontsize=11)
+        if class_names:
+            _class_legend(fig, class_names)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi)
         plt.close(fig)
         frames.append(Image.open(io.BytesIO(buffer.getvalue())).convert("P", palette=Image.ADAPTIVE))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
+    durations = [int(1000 / fps)] * len(frames)
+    durations[-1] *= 3
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
     return path

@@ -40,3 +40,41 @@ def test_separability_grows_as_classes_separate():
     high = embedding.compute_separability(clear, labels)
     assert high == pytest.approx(1.0) and low < 0.8
     assert embedding.compute_silhouette(clear[:, :2], labels) > embedding.compute_silhouette(mixed[:, :2], labels)
+
+
+def test_embed_models_times_every_epoch_and_separability_table_is_long():
+    features = {"A": {e: _blobs(spread=3.0 - e)[0] for e in range(2)},
+                "B": {e: _blobs(spread=3.0, seed=1)[0] for e in range(2)}}
+    labels = _blobs(spread=1.0)[1]
+    embeddings, seconds = embedding.embed_models(features, n_neighbors=10, progress=False)
+    assert set(embeddings) == {"A", "B"} and set(seconds["B"]) == {0, 1}
+    assert all(s > 0 for s in seconds["A"].values())
+    table = embedding.separability_by_epoch(features, embeddings, labels)
+    assert list(table.columns) == ["model", "epoch", "knn_accuracy", "silhouette"]
+    assert len(table) == 4 and table["knn_accuracy"].between(0, 1).all()
+    with pytest.raises(KeyError, match="no embeddings for model 'B'"):
+        embedding.separability_by_epoch(features, {"A": embeddings["A"]}, labels)
+
+
+def test_compile_cache_switches_umap_functions_on():
+    assert embedding.enable_compile_cache() >= 0   # a second call switches nothing new
+    from numba.core.caching import NullCache
+    from umap import umap_
+
+    embedding.enable_compile_cache()
+    assert not isinstance(umap_.smooth_knn_dist._cache, NullCache)  # not cache=True in umap-learn itself
+
+
+@pytest.mark.parametrize("epochs, k, expected", [
+    (range(11), 5, [0, 5, 10]),
+    (range(8), 5, [0, 5, 7]),
+    (range(3), 1, [0, 1, 2]),
+])
+def test_every_kth_epoch_keeps_first_and_last(epochs, k, expected):
+    assert embedding.every_kth_epoch(epochs, k) == expected
+
+
+def test_spread_epochs_picks_evenly_and_keeps_ends():
+    assert embedding.spread_epochs(range(9), 5) == [0, 2, 4, 6, 8]
+    assert embedding.spread_epochs([0, 1], 6) == [0, 1]
+    assert embedding.spread_epochs(range(101), 6) == [0, 20, 40, 60, 80, 100]

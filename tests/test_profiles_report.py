@@ -80,3 +80,13 @@ def test_set_seed_makes_keras_reproducible():
     b.build((None, 4))
     assert np.random.rand() == n1
     np.testing.assert_array_equal(a.kernel.numpy(), b.kernel.numpy())
+
+
+def test_lesson04_probe_fits_umap_and_full_is_the_articles():
+    for name in ("smoke", "laptop", "full"):
+        s = profiles.get_profile(name).lesson04
+        assert s.n_neighbors < s.probe_size
+        assert s.fashion_train is None or s.probe_size <= s.fashion_train * (1 - s.validation_split)
+    full = profiles.get_profile("full").lesson04
+    assert (full.epochs, full.batch_size, full.validation_split, full.n_neighbors) == (100, 500, 0.2, 40)
+    assert full.fashion_train is None and profiles.get_profile("smoke").lesson04.epochs == 1

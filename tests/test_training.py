@@ -88,6 +88,20 @@ def test_recorder_captures_epoch_zero_and_every_epoch():
     np.testing.assert_allclose(recorder.features[3], after, rtol=1e-5)
     assert not np.allclose(recorder.features[0], recorder.features[3])
     assert set(recorder.seconds) == {0, 1, 2, 3}
+    assert set(recorder.epoch_seconds) == {1, 2, 3} and all(t > 0 for t in recorder.epoch_seconds.values())
+
+
+def test_train_models_passes_each_model_its_callbacks():
+    import pytest
+
+    ds = _tiny_dataset()
+    recorder = training.HiddenActivationRecorder(ds.x_test[:6])
+    table, results = training.train_models({"tiny": _tiny_with_hidden}, ds, optimizer="adam", epochs=2,
+                                           batch_size=16, progress=False, callbacks={"tiny": [recorder]})
+    assert sorted(recorder.features) == [0, 1, 2]
+    with pytest.raises(KeyError, match=r"unknown models \['tiny2'\]"):
+        training.train_models({"tiny": _tiny_with_hidden}, ds, optimizer="adam", epochs=1, batch_size=16,
+                              progress=False, callbacks={"tiny2": [recorder]})
 
 
 def test_recorder_bad_layer_or_probe_fails_when_fit_starts():

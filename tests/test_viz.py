@@ -124,6 +124,49 @@ def test_embedding_animation_is_a_gif_with_one_frame_per_epoch(tmp_path):
 
     rng = np.random.default_rng(0)
     emb = {e: rng.normal(size=(15, 2)) for e in range(4)}
-    path = viz.save_embedding_animation(emb, np.arange(15) % 3, tmp_path / "a" / "anim.gif", title="m")
+    path = viz.save_embedding_animation({"m": emb, "n": emb}, np.arange(15) % 3, tmp_path / "a" / "anim.gif",
+                                        class_names=["a", "b", "c"])
     with Image.open(path) as gif:
         assert gif.format == "GIF" and gif.n_frames == 4
+        assert gif.size[0] > gif.size[1]  # two panels side by side
+    with pytest.raises(KeyError, match="'n' has epochs"):
+        viz.save_embedding_animation({"m": emb, "n": {0: emb[0]}}, np.arange(15) % 3, tmp_path / "b.gif")
+
+
+def test_train_val_by_model_two_lines_per_model():
+    hist = {"accuracy": [0.5, 0.7], "val_accuracy": [0.45, 0.6]}
+    ax = viz.plot_train_val_by_model({"A": hist, "B": hist})
+    assert len(ax.get_lines()) == 4
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A", "B", "train", "validation"]
+    with pytest.raises(KeyError, match="has no 'val_loss'"):
+        viz.plot_train_val_by_model({"A": {"loss": [1.0]}}, metric="loss")
+
+
+def test_scores_by_epoch_one_line_per_model_and_chance():
+    table = pd.DataFrame({"model": ["A", "A", "B", "B"], "epoch": [0, 1, 0, 1], "knn_accuracy": [0.2, 0.8, 0.3, 0.9]})
+    ax = viz.plot_scores_by_epoch(table, score="knn_accuracy", chance=0.1)
+    assert len(ax.get_lines()) == 3
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), [0.3, 0.9])
+    with pytest.raises(KeyError, match="no column 'silhouette'"):
+        viz.plot_scores_by_epoch(table, score="silhouette")
+
+
+def test_soft_label_images_caption_the_two_largest_shares():
+    images = np.zeros((3, 8, 8, 3))
+    labels = np.array([[1.0, 0, 0], [0.7, 0.3, 0], [0.02, 0.5, 0.48]])
+    fig = viz.plot_soft_label_images(images, labels, ["cat", "dog", "ship"], ncols=3)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["cat 1.00", "cat 0.70\ndog 0.30", "dog 0.50\nship 0.48"]
+    with pytest.raises(ValueError, match="need images"):
+        viz.plot_soft_label_images(images[0], labels, ["a", "b", "c"])
+
+
+def test_paired_bars_draw_ours_and_the_articles():
+    table = pd.DataFrame({"configuration": ["base", "+aug"], "ours": [0.5, 0.6], "theirs": [0.73, 0.86]})
+    ax = viz.plot_paired_bars(table, value="ours", article="theirs", label="configuration")
+    widths = sorted(round(p.get_width(), 1) for p in ax.patches)
+    assert widths == [50.0, 60.0, 73.0, 86.0]
+    at = dict(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()]))
+    assert at == {1: "base", 0: "+aug"}   # the table's first row on top
+    with pytest.raises(KeyError, match="no column 'sd'"):
+        viz.plot_paired_bars(table, value="ours", article="theirs", label="configuration", error="sd")
