@@ -1,0 +1,227 @@
+"""An ablation: train cumulative configurations one after another and tabulate what each
+technique added (lesson 05, article 002).  Resumable: each finished run is saved as JSON,
+and a rerun with the same settings loads it instead of training again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from .data import ImageDataset
+from .reproducibility import set_seed
+
+
+@dataclass(frozen=True)
+class AblationConfig:
+    """One configuration of the lesson 05 CNN and its training (every switch off = the base CNN)."""
+
+    augment: bool = False            # rotation 20 deg, shifts 0.2, horizontal flips
+    batch_norm: bool = False         # BatchNorm before every activation
+    residual: bool = False           # residual blocks instead of the plain 3x3 pairs
+    global_pooling: bool = False     # GlobalAveragePooling2D instead of Flatten
+    dropout: float = 0.0             # after each stride-2 block
+    mixup_alpha: float | None = None  # mixup with Beta(alpha, alpha) weights
+    amsgrad: bool = False            # Adam(amsgrad=True)
+
+
+ABLATION_STEPS: tuple[tuple[str, dict], ...] = (
+    ("base CNN", {}),
+    ("+ augmentation", {"augment": True}),
+    ("+ batch norm", {"batch_norm": True}),
+    ("+ residual blocks", {"residual": True}),
+    ("+ global avg pooling", {"global_pooling": True}),
+    ("+ dropout", {"dropout": 0.2}),
+    ("+ mixup", {"mixup_alpha": 0.2}),
+    ("+ AMSGrad", {"amsgrad": True}),
+)
+"""Article 002's order: each row adds one technique to the row above."""
+
+
+def cumulative_configs(steps: Sequence[tuple[str, dict]] = ABLATION_STEPS) -> dict[str, AblationConfig]:
+    """{row name: configuration}, each row's configuration = the previous one plus its change."""
+    configs: dict[str, AblationConfig] = {}
+    current = AblationConfig()
+    for name, change in steps:
+        unknown = set(change) - set(asdict(current))
+        if unknown:
+            raise ValueError(f"step {name!r} changes unknown switches {sorted(unknown)}; "
+                             f"valid: {sorted(asdict(current))}")
+        current = replace(current, **change)
+        configs[name] = current
+    return configs
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def build_configuration_model(config: AblationConfig, *, width: float = 1.0, input_shape=(32, 32, 3),
+                              num_classes: int = 10) -> keras.Model:
+    """The (uncompiled) network of ``config``: :func:`cnncourse.models.build_ablation_cnn` with its
+    architecture switches (augmentation, mixup and AMSGrad change the training, not the network)."""
+    from .models import build_ablation_cnn
+
+    return build_ablation_cnn(width=width, batch_norm=config.batch_norm, residual=config.residual,
+                              global_pooling=config.global_pooling, dropout=config.dropout,
+                              input_shape=input_shape, num_classes=num_classes)
+
+
+class _EpochTimer(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def train_configuration(
+    config: AblationConfig,
+    data: ImageDataset,
+    *,
+    width: float,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    progress: bool = True,
+    name: str = "",
+) -> dict:
+    """Build, train (test set as validation, as the article) and evaluate one configuration.
+
+    Returns a JSON-ready dict: params, test_loss, test_accuracy, history (per-epoch lists),
+    epoch_seconds (training + validation per epoch).
+    """
+    from .augment import build_augmenter, make_train_dataset
+    from .training import EpochProgressBar
+
+    if data.y_train.ndim != 2:
+        raise ValueError("the ablation needs one-hot labels (load with one_hot=True)")
+    set_seed(seed)
+    model = build_configuration_model(config, width=width, input_shape=data.x_train.shape[1:],
+                                      num_classes=data.num_classes)
+    model.compile(optimizer=keras.optimizers.Adam(amsgrad=config.amsgrad), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    train = make_train_dataset(data.x_train, data.y_train, batch_size=batch_size,
+                               augmenter=build_augmenter(seed=seed) if config.augment else None,
+                               mixup_alpha=config.mixup_alpha, seed=seed)
+    timer = _EpochTimer()
+    callbacks = [timer] + ([EpochProgressBar(epochs, name or "model")] if progress else [])
+    history = model.fit(train, validation_data=(data.x_test, data.y_test), epochs=epochs, verbose=0, shuffle=False,
+                        callbacks=callbacks)
+    test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
+    return {
+        "params": int(model.count_params()),
+        "test_loss": float(test_loss),
+        "test_accuracy": float(test_accuracy),
+        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+        "epoch_seconds": timer.seconds,
+    }
+
+
+@dataclass
+class AblationResult:
+    """What :func:`run_ablation` returns: the summary table and every run, by row name."""
+
+    table: pd.DataFrame
+    runs: dict[str, list[dict]]       # row name -> one dict per seed (see train_configuration)
+    resumed: list[str]                # "<row> (seed N)" loaded from disk instead of trained
+
+    def histories(self, seed_index: int = 0) -> dict[str, dict[str, list[float]]]:
+        """{row name: Keras history dict} of one seed's runs, for the learning-curve plots."""
+        return {name: runs[seed_index]["history"] for name, runs in self.runs.items()}
+
+
+def run_ablation(
+    data: ImageDataset,
+    *,
+    configs: Mapping[str, AblationConfig] | None = None,
+    width: float = 1.0,
+    epochs: int,
+    batch_size: int = 128,
+    seeds: Sequence[int] = (42,),
+    results_dir: str | os.PathLike | None = None,
+    article: Mapping[str, float] | None = None,
+    progress: bool = True,
+) -> AblationResult:
+    """Train every configuration (in order) with every seed; return one table.
+
+    configs     : {row name: configuration}, default :func:`cumulative_configs`
+    seeds       : one run per seed; with several, the table shows mean and std
+    results_dir : each finished run is saved there as JSON; a later call with the
+        same settings (configuration, width, epochs, batch size, data sizes, seed)
+        loads it instead of training, so an interrupted ablation continues where it
+        stopped.  Files whose settings differ are retrained (and overwritten).
+    article     : {row name: the article's accuracy} for the comparison columns
+
+    Table columns: configuration, params, test_accuracy (mean over seeds),
+    test_accuracy_std, change (from the row above, in accuracy), article_accuracy,
+    article_change, final_train_accuracy, s_per_epoch.
+    """
+    configs = dict(configs or cumulative_configs())
+    if not configs:
+        raise ValueError("configs is empty")
+    if not seeds:
+        raise ValueError("seeds is empty")
+    folder = Path(results_dir) if results_dir is not None else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    runs: dict[str, list[dict]] = {}
+    resumed: list[str] = []
+    for index, (name, config) in enumerate(configs.items()):
+        runs[name] = []
+        for seed in seeds:
+            settings = {"config": asdict(config), "width": width, "epochs": epochs, "batch_size": batch_size,
+                        "n_train": int(len(data.x_train)), "n_test": int(len(data.x_test)),
+                        "dataset": data.name, "seed": int(seed)}
+            path = folder / f"{index:02d}_{_slug(name)}_seed{seed}.json" if folder is not None else None
+            if path is not None and path.exists():
+                try:
+                    stored = json.loads(path.read_text())
+                except (OSError, json.JSONDecodeError):
+                    stored = {}
+                if stored.get("settings") == settings:
+                    runs[name].append(stored["result"])
+                    resumed.append(f"{name} (seed {seed})")
+                    print(f"{name} (seed {seed}): loaded from {path}", file=sys.stdout)
+                    continue
+            result = train_configuration(config, data, width=width, epochs=epochs, batch_size=batch_size,
+                                         seed=seed, progress=progress, name=f"{name} (seed {seed})")
+            if path is not None:
+                partial = path.with_suffix(".json.part")
+                partial.write_text(json.dumps({"settings": settings, "result": result}))
+                partial.replace(path)   # a crash mid-write never leaves a half file behind
+            runs[name].append(result)
+    return AblationResult(table=_ablation_table(runs, article or {}), runs=runs, resumed=resumed)
+
+
+def _ablation_table(runs: Mapping[str, list[dict]], article: Mapping[str, float]) -> pd.DataFrame:
+    rows = []
+    for name, results in runs.items():
+        accuracies = np.array([r["test_accuracy"] for r in results])
+        rows.append({
+            "configuration": name,
+            "params": results[0]["params"],
+            "test_accuracy": float(accuracies.mean()),
+            "test_accuracy_std": float(accuracies.std(ddof=1)) if len(accuracies) > 1 else np.nan,
+            "article_accuracy": article.get(name, np.nan),
+            "final_train_accuracy": float(np.mean([r["history"]["accuracy"][-1] for r in results])),
+            "s_per_epoch": float(np.mean([np.mean(r["epoch_seconds"]) for r in results])),
+        })
+    table = pd.DataFrame(rows)
+    table.insert(4, "change", table["test_accuracy"].diff())
+    table.insert(6, "article_change", table["article_accuracy"].astype(float).diff())
+    return table

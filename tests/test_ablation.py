@@ -1,0 +1,112 @@
+"""The lesson 05 ablation: its configurations, its builder's parameter counts, resuming."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cnncourse import ablation, models
+from cnncourse.data import ImageDataset
+
+
+def _conv(k, cin, cout):
+    return k * k * cin * cout + cout
+
+
+# Hand counts at width 1.0 (article 002's 64/128/256 filters, 32x32x3 input, 3x3x256 before the head)
+BASE = (_conv(1, 3, 64) + 2 * _conv(3, 64, 64) + _conv(3, 64, 64)
+        + _conv(3, 64, 128) + _conv(3, 128, 128) + _conv(3, 128, 128)
+        + _conv(3, 128, 256) + _conv(3, 256, 256) + _conv(3, 256, 256) + 3 * 3 * 256 * 10 + 10)
+BN_CHANNELS = 64 + 3 * 64 + 3 * 128 + 3 * 256           # one BN after each of the 10 convs
+RESIDUAL_BN = (_conv(1, 3, 64) + 4 * 64                          # stem conv + BN
+               + 2 * _conv(3, 64, 64) + 2 * 4 * 64 + _conv(3, 64, 64) + 4 * 64        # stage 1
+               + 2 * _conv(3, 64, 64) + 2 * 4 * 64 + _conv(3, 64, 128) + 4 * 128      # stage 2
+               + 2 * _conv(3, 128, 128) + 2 * 4 * 128 + _conv(3, 128, 256) + 4 * 256  # stage 3
+               + 3 * 3 * 256 * 10 + 10)
+
+
+@pytest.mark.parametrize("switches, expected", [
+    ({}, BASE),
+    ({"batch_norm": True}, BASE + 4 * BN_CHANNELS),
+    ({"batch_norm": True, "residual": True}, RESIDUAL_BN),
+    ({"batch_norm": True, "residual": True, "global_pooling": True}, RESIDUAL_BN - 3 * 3 * 256 * 10 + 256 * 10),
+    ({"batch_norm": True, "residual": True, "global_pooling": True, "dropout": 0.2},
+     RESIDUAL_BN - 3 * 3 * 256 * 10 + 256 * 10),
+])
+def test_ablation_cnn_parameter_counts_at_width_one(switches, expected):
+    model = models.build_ablation_cnn(**switches)
+    assert model.count_params() == expected
+    assert sum(layer.__class__.__name__ == "Conv2D" for layer in model.layers) == 10
+
+
+def test_base_count_is_the_published_arithmetic():
+    assert BASE == 1_978_442 and RESIDUAL_BN == 876_234
+
+
+def test_width_shrinks_filters_and_bad_switches_fail():
+    small = models.build_ablation_cnn(width=0.25)
+    assert small.get_layer("stage3_down_conv").filters == 64
+    assert small.count_params() < BASE / 10
+    with pytest.raises(ValueError, match="width must be positive"):
+        models.build_ablation_cnn(width=0)
+    with pytest.raises(ValueError, match="dropout must be in"):
+        models.build_ablation_cnn(dropout=1.0)
+
+
+def test_cumulative_configs_follow_the_articles_order():
+    configs = ablation.cumulative_configs()
+    assert list(configs) == [name for name, _ in ablation.ABLATION_STEPS]
+    last = configs["+ AMSGrad"]
+    assert last == ablation.AblationConfig(augment=True, batch_norm=True, residual=True, global_pooling=True,
+                                           dropout=0.2, mixup_alpha=0.2, amsgrad=True)
+    assert configs["+ batch norm"].augment and not configs["+ batch norm"].residual
+    with pytest.raises(ValueError, match="unknown switches \\['batchnorm'\\]"):
+        ablation.cumulative_configs([("x", {"batchnorm": True})])
+
+
+def _tiny_cifar(n=48, size=16):
+    rng = np.random.default_rng(0)
+    labels = np.arange(n) % 3
+    x = rng.uniform(0, 0.3, (n, size, size, 3)).astype("float32")
+    x[labels == 1, :, :, 0] += 0.6        # class 1 is red, class 2 is blue
+    x[labels == 2, :, :, 2] += 0.6
+    y = np.eye(3, dtype="float32")[labels]
+    return ImageDataset("tiny", x, y, x[:24], y[:24], ("grey", "red", "blue"), "synthetic")
+
+
+def test_run_ablation_saves_each_run_and_resumes(tmp_path, capsys):
+    data = _tiny_cifar()
+    configs = dict(list(ablation.cumulative_configs().items())[:3])
+    kwargs = dict(configs=configs, width=0.125, epochs=1, batch_size=16, results_dir=tmp_path,
+                  article={"base CNN": 0.7288, "+ augmentation": 0.8609}, progress=False)
+    first = ablation.run_ablation(data, **kwargs)
+    files = sorted(p.name for p in tmp_path.glob("*.json"))
+    assert files == ["00_base_cnn_seed42.json", "01_augmentation_seed42.json", "02_batch_norm_seed42.json"]
+    assert first.resumed == []
+    table = first.table
+    assert list(table.configuration) == list(configs)
+    np.testing.assert_allclose(table["change"].iloc[1], table.test_accuracy.iloc[1] - table.test_accuracy.iloc[0])
+    assert table["article_change"].iloc[1] == pytest.approx(0.8609 - 0.7288)
+    assert np.isnan(table["article_accuracy"].iloc[2])
+
+    # "interrupted" after two rows: the third file is gone; a rerun trains only that one
+    (tmp_path / "02_batch_norm_seed42.json").unlink()
+    second = ablation.run_ablation(data, **kwargs)
+    assert second.resumed == ["base CNN (seed 42)", "+ augmentation (seed 42)"]
+    assert second.table.test_accuracy.tolist() == pytest.approx(first.table.test_accuracy.tolist())
+
+    # different settings (2 epochs) are not mistaken for finished runs
+    third = ablation.run_ablation(data, **{**kwargs, "epochs": 2})
+    assert third.resumed == []
+    assert len(json.loads((tmp_path / "00_base_cnn_seed42.json").read_text())["result"]["history"]["loss"]) == 2
+
+
+def test_several_seeds_give_mean_and_std():
+    data = _tiny_cifar()
+    result = ablation.run_ablation(data, configs={"base CNN": ablation.AblationConfig()}, width=0.125, epochs=1,
+                                   batch_size=16, seeds=(1, 2), progress=False)
+    assert len(result.runs["base CNN"]) == 2
+    assert np.isfinite(result.table.test_accuracy_std.iloc[0])
+    assert set(result.histories(1)) == {"base CNN"}
