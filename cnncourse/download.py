@@ -71,14 +71,20 @@ class PretrainedWeights:
         return (keras_home or get_keras_home()) / "models" / self.filename
 
 
+class WeightsNotAvailableError(RuntimeError):
+    """Pretrained weights are neither in the Keras cache nor downloadable."""
+
+
 _MOBILENET_BASE = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
-PRETRAINED_WEIGHTS: tuple[PretrainedWeights, ...] = tuple(
-    PretrainedWeights(f"MobileNet alpha={alpha} (ImageNet, no top)", name, _MOBILENET_BASE + name)
+MOBILENET_WEIGHTS: dict[float, PretrainedWeights] = {
+    alpha: PretrainedWeights(f"MobileNet alpha={alpha} (ImageNet, no top)", name, _MOBILENET_BASE + name)
     for alpha, name in (
-        ("0.25", "mobilenet_2_5_224_tf_no_top.h5"),
-        ("1.0", "mobilenet_1_0_224_tf_no_top.h5"),
+        (0.25, "mobilenet_2_5_224_tf_no_top.h5"),
+        (1.0, "mobilenet_1_0_224_tf_no_top.h5"),
     )
-)
+}
+"""The ImageNet MobileNet (v1) weights the course uses, by width multiplier alpha."""
+PRETRAINED_WEIGHTS: tuple[PretrainedWeights, ...] = tuple(MOBILENET_WEIGHTS.values())
 
 
 # ----------------------------------------------------------------------------- one file
@@ -203,6 +209,43 @@ def fetch_weights(weights: PretrainedWeights, keras_home: Path | None = None) ->
     got = keras.utils.get_file(weights.filename, weights.origin, cache_subdir="models",
                                cache_dir=str(keras_home or get_keras_home()))
     return f"{got}: downloaded"
+
+
+def _weights_help(weights: PretrainedWeights, keras_home: Path) -> str:
+    return (f"Put {weights.filename} into {keras_home / 'models'}: on a machine with internet run "
+            f"`python -m cnncourse fetch` (it fetches every dataset and weight file the course uses), "
+            f"or download {weights.origin} and copy it there (see data/README.md).")
+
+
+def pick_mobilenet_alpha(alphas, keras_home: Path | None = None) -> tuple[float, str]:
+    """The first width multiplier in ``alphas`` whose ImageNet weights are cached or can be downloaded.
+
+    Returns ``(alpha, why)`` where ``why`` says where the weights came from and, when
+    an earlier alpha was skipped, why.  Raises WeightsNotAvailableError (naming the
+    files and the ``fetch`` command) when none is available: never random weights.
+    """
+    keras_home = keras_home or get_keras_home()
+    skipped = []
+    for alpha in alphas:
+        if alpha not in MOBILENET_WEIGHTS:
+            raise ValueError(f"no ImageNet weights are registered for alpha={alpha}; "
+                             f"valid: {sorted(MOBILENET_WEIGHTS)}")
+        weights = MOBILENET_WEIGHTS[alpha]
+        path = weights.cached_path(keras_home)
+        if path.is_file():
+            why = f"alpha={alpha}: ImageNet weights found in the Keras cache ({path})"
+        else:
+            try:
+                fetch_weights(weights, keras_home)
+            except Exception as err:  # noqa: BLE001 - Keras raises a bare Exception when offline
+                skipped.append(f"alpha={alpha}: {weights.filename} is not in {path.parent} and could not be "
+                               f"downloaded ({str(err).splitlines()[0][:160]})")
+                continue
+            why = f"alpha={alpha}: ImageNet weights downloaded to {path}"
+        return alpha, "; ".join(skipped + [why])
+    raise WeightsNotAvailableError(
+        "No ImageNet MobileNet weights are available:\n  " + "\n  ".join(skipped) + "\n"
+        + _weights_help(MOBILENET_WEIGHTS[alphas[0]], keras_home))
 
 
 def fetch_all(

@@ -8,6 +8,8 @@ and are checked in the tests.
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 from keras import layers
 
@@ -29,6 +31,21 @@ def build_simple_convnet(input_shape=CIFAR_SHAPE, num_classes: int = 10) -> kera
     x = layers.Dense(100, activation="relu", name="dense")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
     return keras.Model(inputs, outputs, name="simple_convnet")
+
+
+def build_simple_gap_convnet(input_shape=CIFAR_SHAPE, num_classes: int = 10) -> keras.Model:
+    """The SimpleConvNet with Flatten replaced by GlobalAveragePooling2D (article 004 section 5.1).
+
+    The (None, 14, 14, 30) map becomes (None, 30): 6,390 parameters instead of 591,390
+    (conv 2,280; dense 30*100+100 = 3,100; output 1,010).  Same layer names, "gap" for the pooling.
+    """
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = layers.Conv2D(30, 5, strides=1, padding="valid", activation="relu", name="conv")(inputs)
+    x = layers.MaxPooling2D(2, name="pool")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dense(100, activation="relu", name="dense")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name="simple_gap_convnet")
 
 
 def build_dense_on_feature_map(input_shape=CIFAR_SHAPE) -> keras.Model:
@@ -256,3 +273,125 @@ ARCHITECTURES = {
     "Inception+Residual": build_inception_residual_cnn,
 }
 """The four models of article 000 (lesson 04), keyed by the names the lesson's tables use."""
+
+
+# ----------------------------------------------------------------------------- lesson 05
+def _conv_bn_relu(x, filters: int, *, strides: int = 1, padding: str = "same", kernel: int = 3,
+                  batch_norm: bool, name: str):
+    """Conv -> (BatchNorm) -> ReLU: article 002 puts BN between a conv and its activation."""
+    x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, name=f"{name}_conv")(x)
+    if batch_norm:
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _resblock(x, *, batch_norm: bool, name: str):
+    """Article 002's residual block, as wide as its input: Conv -> BN -> ReLU -> Conv, add the
+    input, BN -> ReLU (the BNs only when ``batch_norm``)."""
+    channels = x.shape[-1]
+    y = _conv_bn_relu(x, channels, batch_norm=batch_norm, name=f"{name}_a")
+    y = layers.Conv2D(channels, 3, padding="same", name=f"{name}_b_conv")(y)
+    y = layers.Add(name=f"{name}_add")([y, x])
+    if batch_norm:
+        y = layers.BatchNormalization(name=f"{name}_bn")(y)
+    return layers.ReLU(name=f"{name}_relu")(y)
+
+
+def build_ablation_cnn(
+    *,
+    width: float = 1.0,
+    batch_norm: bool = False,
+    residual: bool = False,
+    global_pooling: bool = False,
+    dropout: float = 0.0,
+    input_shape=CIFAR_SHAPE,
+    num_classes: int = 10,
+) -> keras.Model:
+    """Article 002's 10-conv CIFAR-10 CNN, with one switch per technique of the ablation.
+
+    Base (all switches off): ``Conv(64, 1x1) -> 3 stages -> Flatten -> Dense(softmax)``,
+    stage i = two ``Conv(w_i, 3x3, same)`` then ``Conv(w_i, 3x3, stride 2, valid)``,
+    with w = 64, 128, 256 and a ReLU after every conv; 32 -> 15 -> 7 -> 3 pixels.
+    1,978,442 parameters at width 1.0.
+
+    batch_norm     : BatchNorm between every conv and its ReLU
+    residual       : each stage's two 3x3 convs become a residual block as wide as the
+                     stage's input (as in the article: 64, 64, 128 filters), so the conv
+                     count stays 10
+    global_pooling : GlobalAveragePooling2D instead of Flatten
+    dropout        : Dropout(rate) after each stride-2 block (0 = none)
+    width          : multiplies every filter count (1.0 = the article's 64/128/256)
+    """
+    if width <= 0:
+        raise ValueError(f"width must be positive, got {width}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    scaled = [max(1, round(n * width)) for n in (64, 64, 128, 256)]
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = _conv_bn_relu(inputs, scaled[0], kernel=1, batch_norm=batch_norm, name="stem")
+    for stage, filters in enumerate(scaled[1:], start=1):
+        if residual:
+            x = _resblock(x, batch_norm=batch_norm, name=f"stage{stage}_res")
+        else:
+            x = _conv_bn_relu(x, filters, batch_norm=batch_norm, name=f"stage{stage}_1")
+            x = _conv_bn_relu(x, filters, batch_norm=batch_norm, name=f"stage{stage}_2")
+        x = _conv_bn_relu(x, filters, strides=2, padding="valid", batch_norm=batch_norm, name=f"stage{stage}_down")
+        if dropout:
+            x = layers.Dropout(dropout, name=f"stage{stage}_dropout")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x) if global_pooling else layers.Flatten(name="flatten")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name="ablation_cnn")
+
+
+# ----------------------------------------------------------------------------- lesson 06
+MOBILENET_INPUTS = ("unit", "mobilenet")
+
+
+def build_mobilenet_classifier(
+    alpha: float = 1.0,
+    *,
+    weights: str | None = "imagenet",
+    inputs: str = "unit",
+    train_base: bool = True,
+    input_shape=CIFAR_SHAPE,
+    num_classes: int = 10,
+) -> keras.Model:
+    """Article 004's transfer model: ImageNet MobileNet (v1) without its top, average pooling,
+    Dense(num_classes, softmax), on 32x32 CIFAR-10 images with pixels in [0, 1].
+
+    alpha      : MobileNet's width multiplier (1.0: 3,239,114 parameters, 3,217,226
+                 trainable, 21,888 non-trainable BatchNorm statistics)
+    weights    : "imagenet" (from the Keras cache, else downloaded; WeightsNotAvailableError
+                 naming the file and the fetch command when neither works) or None (random)
+    inputs     : "unit" feeds the [0, 1] pixels as they are (as the article did);
+                 "mobilenet" first rescales them to [-1, 1], which is what the ImageNet
+                 weights expect (``keras.applications.mobilenet.preprocess_input``)
+    train_base : False freezes the MobileNet (feature extraction: only the head learns,
+                 and its BatchNorm layers stay in inference mode)
+    """
+    from .download import MOBILENET_WEIGHTS, WeightsNotAvailableError, _weights_help, get_keras_home
+
+    if inputs not in MOBILENET_INPUTS:
+        raise ValueError(f"inputs must be one of {MOBILENET_INPUTS}, got {inputs!r}")
+    if alpha not in (0.25, 0.5, 0.75, 1.0):
+        raise ValueError(f"MobileNet alpha must be one of 0.25, 0.5, 0.75, 1.0; got {alpha}")
+    try:
+        with warnings.catch_warnings():   # "weights for input shape (224, 224) will be loaded": expected here
+            warnings.filterwarnings("ignore", message=".*input_shape. is undefined or non-square")
+            base = keras.applications.MobileNet(input_shape=input_shape, alpha=alpha, include_top=False,
+                                                weights=weights, pooling="avg")
+    except Exception as err:  # noqa: BLE001 - Keras raises a bare Exception when a download fails
+        if weights != "imagenet" or "URL fetch failure" not in str(err):
+            raise
+        known = MOBILENET_WEIGHTS.get(alpha)
+        fix = _weights_help(known, get_keras_home()) if known else "Download the weights on a machine with internet."
+        raise WeightsNotAvailableError(
+            f"The ImageNet weights of MobileNet alpha={alpha} are not in the Keras cache "
+            f"({get_keras_home() / 'models'}) and could not be downloaded. {fix}") from err
+    base.trainable = train_base
+    image = keras.Input(shape=input_shape, name="image")
+    x = layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(image) if inputs == "mobilenet" else image
+    x = base(x, training=False) if not train_base else base(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+    tag = {"unit": "", "mobilenet": "_preprocessed"}[inputs]
+    return keras.Model(image, outputs, name=f"mobilenet_{alpha:g}{tag}{'' if train_base else '_frozen'}")
