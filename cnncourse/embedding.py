@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -102,7 +103,9 @@ def embed_epochs(
         start = time.perf_counter()
         init = previous if (align and previous is not None) else "spectral"
         reducer = umap.UMAP(n_neighbors=n_neighbors, random_state=seed, init=init, n_jobs=1)  # a seed forces 1 job
-        emb = standardize_embedding(reducer.fit_transform(x).astype(np.float32))
+        with warnings.catch_warnings():   # "n_jobs value 1 overridden to 1 by setting random_state": known
+            warnings.filterwarnings("ignore", message="n_jobs value")
+            emb = standardize_embedding(reducer.fit_transform(x).astype(np.float32))
         out[epoch] = emb
         previous = emb
         if timings is not None:
@@ -203,8 +206,10 @@ def every_kth_epoch(epochs: Sequence[int], k: int) -> list[int]:
 
 def spread_epochs(epochs: Sequence[int], n: int = 6) -> list[int]:
     """Up to ``n`` epochs spread evenly from the first to the last (both kept): the columns of a grid."""
+    if n < 2:
+        raise ValueError(f"a spread needs at least 2 epochs (the first and the last), got n={n}")
     epochs = sorted(epochs)
-    if n < 2 or len(epochs) <= n:
-        return epochs[: max(n, 1)] if n < 2 else epochs
+    if len(epochs) <= n:
+        return epochs
     picks = np.linspace(0, len(epochs) - 1, n).round().astype(int)
     return [epochs[i] for i in dict.fromkeys(picks)]

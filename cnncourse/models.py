@@ -18,19 +18,23 @@ CIFAR_SHAPE = (32, 32, 3)
 
 
 # ----------------------------------------------------------------------------- lesson 01: reading shapes
+def _simple_convnet(pooling: layers.Layer, name: str, input_shape, num_classes: int) -> keras.Model:
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = layers.Conv2D(30, 5, strides=1, padding="valid", activation="relu", name="conv")(inputs)
+    x = layers.MaxPooling2D(2, name="pool")(x)
+    x = pooling(x)
+    x = layers.Dense(100, activation="relu", name="dense")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
 def build_simple_convnet(input_shape=CIFAR_SHAPE, num_classes: int = 10) -> keras.Model:
     """The "SimpleConvNet" of article 004: Conv2D(30, 5) -> MaxPool(2) -> Flatten -> Dense(100) -> Dense(10).
 
     On (32, 32, 3) inputs: 591,390 parameters (conv 2,280; dense 588,100; output 1,010).
     Layer names: "conv", "pool", "flatten", "dense", "output".
     """
-    inputs = keras.Input(shape=input_shape, name="image")
-    x = layers.Conv2D(30, 5, strides=1, padding="valid", activation="relu", name="conv")(inputs)
-    x = layers.MaxPooling2D(2, name="pool")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(100, activation="relu", name="dense")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
-    return keras.Model(inputs, outputs, name="simple_convnet")
+    return _simple_convnet(layers.Flatten(name="flatten"), "simple_convnet", input_shape, num_classes)
 
 
 def build_simple_gap_convnet(input_shape=CIFAR_SHAPE, num_classes: int = 10) -> keras.Model:
@@ -39,13 +43,7 @@ def build_simple_gap_convnet(input_shape=CIFAR_SHAPE, num_classes: int = 10) -> 
     The (None, 14, 14, 30) map becomes (None, 30): 6,390 parameters instead of 591,390
     (conv 2,280; dense 30*100+100 = 3,100; output 1,010).  Same layer names, "gap" for the pooling.
     """
-    inputs = keras.Input(shape=input_shape, name="image")
-    x = layers.Conv2D(30, 5, strides=1, padding="valid", activation="relu", name="conv")(inputs)
-    x = layers.MaxPooling2D(2, name="pool")(x)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    x = layers.Dense(100, activation="relu", name="dense")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
-    return keras.Model(inputs, outputs, name="simple_gap_convnet")
+    return _simple_convnet(layers.GlobalAveragePooling2D(name="gap"), "simple_gap_convnet", input_shape, num_classes)
 
 
 def build_dense_on_feature_map(input_shape=CIFAR_SHAPE) -> keras.Model:
@@ -353,6 +351,7 @@ def build_mobilenet_classifier(
     weights: str | None = "imagenet",
     inputs: str = "unit",
     train_base: bool = True,
+    batchnorm_inference: bool = False,
     input_shape=CIFAR_SHAPE,
     num_classes: int = 10,
 ) -> keras.Model:
@@ -368,6 +367,12 @@ def build_mobilenet_classifier(
                  weights expect (``keras.applications.mobilenet.preprocess_input``)
     train_base : False freezes the MobileNet (feature extraction: only the head learns,
                  and its BatchNorm layers stay in inference mode)
+    batchnorm_inference : with ``train_base``, fine-tune the convolutions but freeze the
+                 BatchNorm layers, which then stay in inference mode and normalise with their
+                 ImageNet statistics (a frozen BatchNormalization runs in inference mode in
+                 Keras 3; calling the base with ``training=False`` is overridden by ``fit``,
+                 keras-team/keras#20285); False lets them normalise each batch and update
+                 their running statistics, as Keras 2 did in the article
     """
     from .download import MOBILENET_WEIGHTS, WeightsNotAvailableError, _weights_help, get_keras_home
 
@@ -389,9 +394,14 @@ def build_mobilenet_classifier(
             f"The ImageNet weights of MobileNet alpha={alpha} are not in the Keras cache "
             f"({get_keras_home() / 'models'}) and could not be downloaded. {fix}") from err
     base.trainable = train_base
+    if train_base and batchnorm_inference:
+        for layer in base.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                layer.trainable = False
     image = keras.Input(shape=input_shape, name="image")
     x = layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(image) if inputs == "mobilenet" else image
-    x = base(x, training=False) if not train_base else base(x)
+    x = base(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
     tag = {"unit": "", "mobilenet": "_preprocessed"}[inputs]
-    return keras.Model(image, outputs, name=f"mobilenet_{alpha:g}{tag}{'' if train_base else '_frozen'}")
+    tag += "_frozen" if not train_base else ("_bn_inference" if batchnorm_inference else "")
+    return keras.Model(image, outputs, name=f"mobilenet_{alpha:g}{tag}")

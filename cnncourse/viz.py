@@ -81,7 +81,6 @@ def plot_sample_grid(
     return fig
 
 
-# ----------------------------------------------------------------------------- curves
 def plot_soft_label_images(
     images: np.ndarray,
     labels: np.ndarray,
@@ -116,6 +115,7 @@ def plot_soft_label_images(
     return fig
 
 
+# ----------------------------------------------------------------------------- curves
 def plot_learning_curves(
     history: Mapping[str, Sequence[float]],
     *,
@@ -267,38 +267,6 @@ def plot_scores_by_epoch(
     return _finish_axes(ax, "epoch (0 = before training)", score.replace("_", " "), title)
 
 
-def plot_paired_bars(
-    table: pd.DataFrame,
-    *,
-    value: str,
-    article: str,
-    label: str,
-    error: str | None = None,
-    ax=None,
-    percent: bool = True,
-):
-    """Horizontal bars of the reader's ``value`` beside the article's, one pair per row of ``table``
-    (top to bottom in table order); ``error`` names a column of error-bar half-widths.
-    Returns the Axes."""
-    for col in [label, value, article] + ([error] if error else []):
-        if col not in table.columns:
-            raise KeyError(f"table has no column {col!r}; columns: {list(table.columns)}")
-    ax = _new_ax(ax, figsize=(7, 0.55 * len(table) + 1.2))
-    scale = 100.0 if percent else 1.0
-    y = np.arange(len(table))[::-1]
-    ours = table[value].to_numpy(dtype=float) * scale
-    theirs = table[article].to_numpy(dtype=float) * scale
-    errors = table[error].to_numpy(dtype=float) * scale if error else None
-    ax.barh(y + 0.2, theirs, height=0.38, color=ARTICLE_COLOR, label="article")
-    ax.barh(y - 0.2, ours, height=0.38, color=TRAIN_COLOR, label="your run",
-            xerr=None if errors is None or np.isnan(errors).all() else np.nan_to_num(errors))
-    for yi, a in zip(y, ours):
-        ax.annotate(f"{a:.1f}" if percent else f"{a:.3f}", (a, yi - 0.2), xytext=(3, 0), textcoords="offset points",
-                    va="center", fontsize=8)
-    ax.set_yticks(y, table[label].astype(str))
-    return _finish_axes(ax, f"{value.replace('_', ' ')}{' (%)' if percent else ''}", "", None, grid="x")
-
-
 # ----------------------------------------------------------------------------- results vs the article
 def plot_results_vs_article(
     table: pd.DataFrame,
@@ -328,6 +296,38 @@ def plot_results_vs_article(
             ax.plot([a, b], [yi, yi], color="lightgray", lw=2, zorder=1)
     ax.scatter(theirs, y, color=ARTICLE_COLOR, marker="s", s=40, label="article", zorder=2)
     ax.scatter(ours, y, color=TRAIN_COLOR, s=50, label="your run", zorder=3)
+    ax.set_yticks(y, table[label].astype(str))
+    return _finish_axes(ax, f"{value.replace('_', ' ')}{' (%)' if percent else ''}", "", None, grid="x")
+
+
+def plot_paired_bars(
+    table: pd.DataFrame,
+    *,
+    value: str,
+    article: str,
+    label: str,
+    error: str | None = None,
+    ax=None,
+    percent: bool = True,
+):
+    """Horizontal bars of the reader's ``value`` beside the article's, one pair per row of ``table``
+    (top to bottom in table order); ``error`` names a column of error-bar half-widths.
+    Returns the Axes."""
+    for col in [label, value, article] + ([error] if error else []):
+        if col not in table.columns:
+            raise KeyError(f"table has no column {col!r}; columns: {list(table.columns)}")
+    ax = _new_ax(ax, figsize=(7, 0.55 * len(table) + 1.2))
+    scale = 100.0 if percent else 1.0
+    y = np.arange(len(table))[::-1]
+    ours = table[value].to_numpy(dtype=float) * scale
+    theirs = table[article].to_numpy(dtype=float) * scale
+    errors = table[error].to_numpy(dtype=float) * scale if error else None
+    ax.barh(y + 0.2, theirs, height=0.38, color=ARTICLE_COLOR, label="article")
+    ax.barh(y - 0.2, ours, height=0.38, color=TRAIN_COLOR, label="your run",
+            xerr=None if errors is None or np.isnan(errors).all() else np.nan_to_num(errors))
+    for yi, a in zip(y, ours):
+        ax.annotate(f"{a:.1f}" if percent else f"{a:.3f}", (a, yi - 0.2), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=8)
     ax.set_yticks(y, table[label].astype(str))
     return _finish_axes(ax, f"{value.replace('_', ' ')}{' (%)' if percent else ''}", "", None, grid="x")
 

@@ -90,3 +90,20 @@ def test_lesson04_probe_fits_umap_and_full_is_the_articles():
     full = profiles.get_profile("full").lesson04
     assert (full.epochs, full.batch_size, full.validation_split, full.n_neighbors) == (100, 500, 0.2, 40)
     assert full.fashion_train is None and profiles.get_profile("smoke").lesson04.epochs == 1
+
+
+def test_lesson06_every_alpha_has_a_size_and_smoke_uses_the_cached_one():
+    for name in ("smoke", "laptop", "full"):
+        s = profiles.get_profile(name).lesson06
+        for alpha in s.mobilenet_alphas:
+            s.transfer_images(alpha)          # raises when a size is missing
+    assert profiles.get_profile("smoke").lesson06.mobilenet_alphas == (0.25,)
+    assert profiles.get_profile("laptop").lesson06.mobilenet_alphas[0] == 1.0
+    with pytest.raises(ValueError, match="no transfer_train size for alpha=0.5"):
+        profiles.get_profile("laptop").lesson06.transfer_images(0.5)
+
+
+def test_only_smoke_runs_eagerly_and_says_so():
+    assert profiles.get_profile("smoke").run_eagerly
+    assert "Keras runs eagerly" in profiles.get_profile("smoke").summary("lesson06")
+    assert not profiles.get_profile("laptop").run_eagerly and not profiles.get_profile("full").run_eagerly

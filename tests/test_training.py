@@ -116,3 +116,13 @@ def test_recorder_bad_layer_or_probe_fails_when_fit_starts():
     with pytest.raises(ValueError, match=r"takes images of shape \(N, 8, 8, 1\); got \(5, 8, 8\)"):
         model.fit(ds.x_train, ds.y_train, epochs=1, verbose=0,
                   callbacks=[training.HiddenActivationRecorder(ds.x_test[:5, ..., 0])])
+
+
+def test_run_eagerly_reaches_compile_and_validation_on_test_reuses_its_scores():
+    ds = _tiny_dataset()
+    run = training.fit_and_evaluate(_tiny_with_hidden(), ds, optimizer="adam", epochs=2, batch_size=16,
+                                    validation="test", progress=False, run_eagerly=True)
+    assert run.model.run_eagerly
+    assert run.test_accuracy == run.history["val_accuracy"][-1]
+    expected = run.model.evaluate(ds.x_test, ds.y_test, verbose=0)[1]
+    assert abs(run.test_accuracy - expected) < 1e-6

@@ -83,3 +83,23 @@ def test_gap_convnet_has_6390_parameters_and_a_vector_per_image():
     assert model.count_params() == 6_390
     assert model.get_layer("gap").output.shape == (None, 30)
     assert models.build_simple_convnet().count_params() == 591_390
+
+
+def test_batchnorm_inference_keeps_statistics_fixed_while_weights_train():
+    import keras
+
+    model = models.build_mobilenet_classifier(0.25, weights=None, batchnorm_inference=True)
+    full = models.build_mobilenet_classifier(0.25, weights=None)
+    assert 0 < _trainable(model) < _trainable(full)          # the convolutions train, BN's gamma/beta do not
+    bn = next(l for l in model.get_layer("mobilenet_0.25_32").layers if isinstance(l, keras.layers.BatchNormalization))
+    before = np.array(bn.moving_mean)
+    model.compile("adam", "categorical_crossentropy")
+    x = np.random.default_rng(0).uniform(0, 1, (8, 32, 32, 3)).astype("float32")
+    y = np.eye(10, dtype="float32")[np.arange(8)]
+    model.fit(x, y, epochs=1, verbose=0)
+    np.testing.assert_array_equal(np.array(bn.moving_mean), before)
+    trained = models.build_mobilenet_classifier(0.25, weights=None)
+    bn2 = next(l for l in trained.get_layer("mobilenet_0.25_32").layers if isinstance(l, keras.layers.BatchNormalization))
+    trained.compile("adam", "categorical_crossentropy")
+    trained.fit(x, y, epochs=1, verbose=0)
+    assert not np.allclose(np.array(bn2.moving_mean), before)
