@@ -132,7 +132,8 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     aligned = umap.AlignedUMAP(n_neighbors=settings.n_neighbors, random_state=42).fit(
         [by_epoch[e] for e in order], relations=[{i: i for i in range(len(probe))}] * (len(order) - 1))
-    emb = {e: embedding.standardize_embedding(np.asarray(a, dtype=np.float32)) for e, a in zip(order, aligned.embeddings_)}
+    emb = {e: embedding.standardize_embedding(np.asarray(a, dtype=np.float32))
+           for e, a in zip(order, aligned.embeddings_)}
     rows.append(("AlignedUMAP", time.perf_counter() - start, emb))
     table = pd.DataFrame([{
         "method": label, "seconds": round(seconds, 1),

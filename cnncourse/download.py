@@ -211,7 +211,8 @@ def fetch_weights(weights: PretrainedWeights, keras_home: Path | None = None) ->
     return f"{got}: downloaded"
 
 
-def _weights_help(weights: PretrainedWeights, keras_home: Path) -> str:
+def missing_weights_help(weights: PretrainedWeights, keras_home: Path) -> str:
+    """What to do when ``weights`` are missing from ``keras_home``: the file, where it goes, how to get it."""
     return (f"Put {weights.filename} into {keras_home / 'models'}: on a machine with internet run "
             f"`python -m cnncourse fetch` (it fetches every dataset and weight file the course uses), "
             f"or download {weights.origin} and copy it there (see data/README.md).")
@@ -245,7 +246,7 @@ def pick_mobilenet_alpha(alphas, keras_home: Path | None = None) -> tuple[float,
         return alpha, "; ".join(skipped + [why])
     raise WeightsNotAvailableError(
         "No ImageNet MobileNet weights are available:\n  " + "\n  ".join(skipped) + "\n"
-        + _weights_help(MOBILENET_WEIGHTS[alphas[0]], keras_home))
+        + missing_weights_help(MOBILENET_WEIGHTS[alphas[0]], keras_home))
 
 
 def fetch_all(

@@ -374,7 +374,7 @@ def build_mobilenet_classifier(
                  keras-team/keras#20285); False lets them normalise each batch and update
                  their running statistics, as Keras 2 did in the article
     """
-    from .download import MOBILENET_WEIGHTS, WeightsNotAvailableError, _weights_help, get_keras_home
+    from .download import MOBILENET_WEIGHTS, WeightsNotAvailableError, get_keras_home, missing_weights_help
 
     if inputs not in MOBILENET_INPUTS:
         raise ValueError(f"inputs must be one of {MOBILENET_INPUTS}, got {inputs!r}")
@@ -389,7 +389,8 @@ def build_mobilenet_classifier(
         if weights != "imagenet" or "URL fetch failure" not in str(err):
             raise
         known = MOBILENET_WEIGHTS.get(alpha)
-        fix = _weights_help(known, get_keras_home()) if known else "Download the weights on a machine with internet."
+        fix = (missing_weights_help(known, get_keras_home()) if known
+               else "Download the weights on a machine with internet.")
         raise WeightsNotAvailableError(
             f"The ImageNet weights of MobileNet alpha={alpha} are not in the Keras cache "
             f"({get_keras_home() / 'models'}) and could not be downloaded. {fix}") from err

@@ -225,8 +225,9 @@ PROFILES: dict[str, Profile] = {
             # and the augmented one has had ~1,000 updates: on 2,000 images x 40 epochs (batch 64)
             # the base reached train 91% / test 33% and +augmentation 43% at width 0.125 (width
             # 0.25: 100% / 36% and 48%, but 29 minutes for the 8 rows).  With fewer epochs the
-            # augmented network has not caught up yet.  Width 0.125 on 1,800 images took 21.5
-            # minutes (the BatchNorm rows cost twice the others on a CPU), so 1,600 images.
+            # augmented network has not caught up yet.  Width 0.125 took 21.5 minutes on 1,800
+            # images and 23.5 on 1,600 (a noisy VM; the BatchNorm rows cost twice the others on
+            # a CPU): over the 20-minute aim, still to be tuned.
             cifar_train=1600, cifar_test=1000, width=0.125, epochs=40, batch_size=64, seeds=(42,),
         ),
         lesson06=Lesson06Settings(

@@ -85,21 +85,24 @@ def test_gap_convnet_has_6390_parameters_and_a_vector_per_image():
     assert models.build_simple_convnet().count_params() == 591_390
 
 
-def test_batchnorm_inference_keeps_statistics_fixed_while_weights_train():
-    import keras
+def _first_batchnorm(model):
+    base = model.get_layer("mobilenet_0.25_32")
+    return next(layer for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization))
 
+
+def test_batchnorm_inference_keeps_statistics_fixed_while_weights_train():
     model = models.build_mobilenet_classifier(0.25, weights=None, batchnorm_inference=True)
     full = models.build_mobilenet_classifier(0.25, weights=None)
     assert 0 < _trainable(model) < _trainable(full)          # the convolutions train, BN's gamma/beta do not
-    bn = next(l for l in model.get_layer("mobilenet_0.25_32").layers if isinstance(l, keras.layers.BatchNormalization))
-    before = np.array(bn.moving_mean)
+    bn = _first_batchnorm(model)
+    before = keras.ops.convert_to_numpy(bn.moving_mean).copy()
     model.compile("adam", "categorical_crossentropy")
     x = np.random.default_rng(0).uniform(0, 1, (8, 32, 32, 3)).astype("float32")
     y = np.eye(10, dtype="float32")[np.arange(8)]
     model.fit(x, y, epochs=1, verbose=0)
-    np.testing.assert_array_equal(np.array(bn.moving_mean), before)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(bn.moving_mean), before)
     trained = models.build_mobilenet_classifier(0.25, weights=None)
-    bn2 = next(l for l in trained.get_layer("mobilenet_0.25_32").layers if isinstance(l, keras.layers.BatchNormalization))
+    bn2 = _first_batchnorm(trained)
     trained.compile("adam", "categorical_crossentropy")
     trained.fit(x, y, epochs=1, verbose=0)
-    assert not np.allclose(np.array(bn2.moving_mean), before)
+    assert not np.allclose(keras.ops.convert_to_numpy(bn2.moving_mean), before)
