@@ -274,60 +274,44 @@ def plot_results_vs_article(
     value: str = "test_accuracy",
     article: str = "article_test_accuracy",
     label: str = "model",
+    error: str | None = None,
+    bars: bool = False,
     ax=None,
     percent: bool = True,
 ):
-    """A dot plot of the reader's ``value`` beside the article's, one row per model.
+    """The reader's ``value`` beside the article's, one row per row of ``table`` (top to bottom
+    in table order): a dot plot, or with ``bars=True`` a pair of horizontal bars per row, the
+    reader's labelled with its value.
 
     table : DataFrame with columns ``label``, ``value`` and ``article`` (NaN where
-        the article published no figure).
+        the article published no figure)
+    error : a column of error-bar half-widths for the reader's values (e.g. a std over seeds)
     Returns the Axes.
     """
-    for col in (label, value, article):
-        if col not in table.columns:
-            raise KeyError(f"table has no column {col!r}; columns: {list(table.columns)}")
-    ax = _new_ax(ax, figsize=(6, 0.5 * len(table) + 1.2))
-    scale = 100.0 if percent else 1.0
-    y = np.arange(len(table))[::-1]
-    ours = table[value].to_numpy(dtype=float) * scale
-    theirs = table[article].to_numpy(dtype=float) * scale
-    for yi, a, b in zip(y, ours, theirs):
-        if np.isfinite(b):
-            ax.plot([a, b], [yi, yi], color="lightgray", lw=2, zorder=1)
-    ax.scatter(theirs, y, color=ARTICLE_COLOR, marker="s", s=40, label="article", zorder=2)
-    ax.scatter(ours, y, color=TRAIN_COLOR, s=50, label="your run", zorder=3)
-    ax.set_yticks(y, table[label].astype(str))
-    return _finish_axes(ax, f"{value.replace('_', ' ')}{' (%)' if percent else ''}", "", None, grid="x")
-
-
-def plot_paired_bars(
-    table: pd.DataFrame,
-    *,
-    value: str,
-    article: str,
-    label: str,
-    error: str | None = None,
-    ax=None,
-    percent: bool = True,
-):
-    """Horizontal bars of the reader's ``value`` beside the article's, one pair per row of ``table``
-    (top to bottom in table order); ``error`` names a column of error-bar half-widths.
-    Returns the Axes."""
     for col in [label, value, article] + ([error] if error else []):
         if col not in table.columns:
             raise KeyError(f"table has no column {col!r}; columns: {list(table.columns)}")
-    ax = _new_ax(ax, figsize=(7, 0.55 * len(table) + 1.2))
+    ax = _new_ax(ax, figsize=(7 if bars else 6, (0.55 if bars else 0.5) * len(table) + 1.2))
     scale = 100.0 if percent else 1.0
     y = np.arange(len(table))[::-1]
     ours = table[value].to_numpy(dtype=float) * scale
     theirs = table[article].to_numpy(dtype=float) * scale
     errors = table[error].to_numpy(dtype=float) * scale if error else None
-    ax.barh(y + 0.2, theirs, height=0.38, color=ARTICLE_COLOR, label="article")
-    ax.barh(y - 0.2, ours, height=0.38, color=TRAIN_COLOR, label="your run",
-            xerr=None if errors is None or np.isnan(errors).all() else np.nan_to_num(errors))
-    for yi, a in zip(y, ours):
-        ax.annotate(f"{a:.1f}" if percent else f"{a:.3f}", (a, yi - 0.2), xytext=(3, 0), textcoords="offset points",
-                    va="center", fontsize=8)
+    xerr = None if errors is None or np.isnan(errors).all() else np.nan_to_num(errors)
+    if bars:
+        ax.barh(y + 0.2, theirs, height=0.38, color=ARTICLE_COLOR, label="article")
+        ax.barh(y - 0.2, ours, height=0.38, color=TRAIN_COLOR, label="your run", xerr=xerr)
+        for yi, a in zip(y, ours):
+            ax.annotate(f"{a:.1f}" if percent else f"{a:.3f}", (a, yi - 0.2), xytext=(3, 0),
+                        textcoords="offset points", va="center", fontsize=8)
+    else:
+        for yi, a, b in zip(y, ours, theirs):
+            if np.isfinite(b):
+                ax.plot([a, b], [yi, yi], color="lightgray", lw=2, zorder=1)
+        ax.scatter(theirs, y, color=ARTICLE_COLOR, marker="s", s=40, label="article", zorder=2)
+        ax.scatter(ours, y, color=TRAIN_COLOR, s=50, label="your run", zorder=3)
+        if xerr is not None:
+            ax.errorbar(ours, y, xerr=xerr, fmt="none", color=TRAIN_COLOR, capsize=3, zorder=3)
     ax.set_yticks(y, table[label].astype(str))
     return _finish_axes(ax, f"{value.replace('_', ' ')}{' (%)' if percent else ''}", "", None, grid="x")
 

@@ -161,12 +161,12 @@ def test_soft_label_images_caption_the_two_largest_shares():
         viz.plot_soft_label_images(images[0], labels, ["a", "b", "c"])
 
 
-def test_paired_bars_draw_ours_and_the_articles():
+def test_results_vs_article_as_bars_draws_ours_and_the_articles():
     table = pd.DataFrame({"configuration": ["base", "+aug"], "ours": [0.5, 0.6], "theirs": [0.73, 0.86]})
-    ax = viz.plot_paired_bars(table, value="ours", article="theirs", label="configuration")
+    ax = viz.plot_results_vs_article(table, value="ours", article="theirs", label="configuration", bars=True)
     widths = sorted(round(p.get_width(), 1) for p in ax.patches)
     assert widths == [50.0, 60.0, 73.0, 86.0]
     at = dict(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()]))
     assert at == {1: "base", 0: "+aug"}   # the table's first row on top
     with pytest.raises(KeyError, match="no column 'sd'"):
-        viz.plot_paired_bars(table, value="ours", article="theirs", label="configuration", error="sd")
+        viz.plot_results_vs_article(table, value="ours", article="theirs", label="configuration", error="sd")
