@@ -1,9 +1,14 @@
-"""Report a notebook's key numbers so that the runner and the benchmarks can show them.
+"""Record a notebook's key numbers and claim verdicts so that the runner and the benchmarks can show them.
 
-``report_metric("mnist/model1/test_accuracy", 0.991)`` prints the value and,
-when the notebook runs headless under ``python -m cnncourse run`` (which sets
-``CNNCOURSE_METRICS`` to a JSON file such as ``build/metrics.json``), records it
-there under the notebook's name.
+``report_metric("mnist/model1/test_accuracy", 0.991)`` records a value and
+:func:`cnncourse.claims.check_greater` records a verdict.  When the notebook runs
+headless under ``python -m cnncourse run`` (which sets ``CNNCOURSE_METRICS`` to a
+JSON file such as ``build/metrics.json``), both land there under the notebook's name::
+
+    {"01_cnn_basics": {"metrics": {"name": 0.99, ...},
+                       "claims": [{"claim": ..., "outcome": "HOLDS", "difference": ..., ...}]}}
+
+Outside the runner nothing is written.
 """
 
 from __future__ import annotations
@@ -17,33 +22,67 @@ METRICS_ENV = "CNNCOURSE_METRICS"
 NOTEBOOK_ENV = "CNNCOURSE_NOTEBOOK"
 
 
+def _metrics_path() -> str:
+    return os.environ.get(METRICS_ENV, "").strip()
+
+
+def _notebook_entry(metrics: dict, notebook: str | None = None) -> dict:
+    name = notebook or os.environ.get(NOTEBOOK_ENV, "").strip() or "unnamed"
+    entry = metrics.setdefault(name, {})
+    entry.setdefault("metrics", {})
+    entry.setdefault("claims", [])
+    return entry
+
+
 def report_metric(name: str, value: float, *, digits: int = 4) -> float:
     """Print ``name = value`` and record it in ``$CNNCOURSE_METRICS`` if that is set. Returns ``value``."""
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"metric {name!r} is not a finite number: {value}")
     print(f"[metric] {name} = {value:.{digits}f}")
-    path = os.environ.get(METRICS_ENV, "").strip()
+    path = _metrics_path()
     if path:
-        notebook = os.environ.get(NOTEBOOK_ENV, "").strip() or "unnamed"
         metrics = read_metrics(path)
-        metrics.setdefault(notebook, {})[name] = value
+        _notebook_entry(metrics)["metrics"][name] = value
         write_metrics(path, metrics)
     return value
 
 
-def read_metrics(path: str | os.PathLike) -> dict[str, dict[str, float]]:
-    """The metrics recorded so far in ``path``: {notebook: {metric: value}} (empty if there is no file)."""
+def record_claim(record: dict) -> None:
+    """Record one claim's verdict (a :meth:`cnncourse.claims.Verdict.as_record` dict) in
+    ``$CNNCOURSE_METRICS`` if that is set; a verdict on the same claim text replaces the earlier one."""
+    path = _metrics_path()
+    if not path:
+        return
+    metrics = read_metrics(path)
+    claims = _notebook_entry(metrics)["claims"]
+    claims[:] = [c for c in claims if c.get("claim") != record["claim"]] + [record]
+    write_metrics(path, metrics)
+
+
+def read_metrics(path: str | os.PathLike) -> dict[str, dict]:
+    """Everything recorded so far in ``path``: {notebook: {"metrics": {...}, "claims": [...]}}
+    (empty if there is no file)."""
     p = Path(path)
     if not p.is_file():
         return {}
     return json.loads(p.read_text() or "{}")
 
 
-def write_metrics(path: str | os.PathLike, metrics: dict[str, dict[str, float]]) -> None:
-    """Write {notebook: {metric: value}} to ``path`` atomically (a reader never sees half a file)."""
+def write_metrics(path: str | os.PathLike, metrics: dict[str, dict]) -> None:
+    """Write the record to ``path`` atomically (a reader never sees half a file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(metrics, indent=2, sort_keys=True))
     tmp.replace(path)
+
+
+def format_claims(claims: list[dict], indent: str = "    ") -> list[str]:
+    """Lines of a plain-text claims table: outcome, claim, margin (from recorded verdicts)."""
+    from .claims import claims_table
+
+    if not claims:
+        return [f"{indent}(no claims recorded)"]
+    table = claims_table(claims)
+    return [f"{indent}{row.outcome:<12}  {row.claim}: {row.margin}" for row in table.itertuples()]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .data import repository_root
 from .profiles import PROFILE_ENV, get_profile
-from .report import METRICS_ENV, NOTEBOOK_ENV, read_metrics, write_metrics
+from .report import METRICS_ENV, NOTEBOOK_ENV, format_claims, read_metrics, write_metrics
 
 
 @dataclass
@@ -23,6 +23,7 @@ class NotebookRun:
     output: Path
     metrics: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    claims: list[dict] = field(default_factory=list)   # recorded verdicts (cnncourse.claims)
 
 
 def notebooks_dir() -> Path:
@@ -107,8 +108,8 @@ def run_notebook(
     seconds = time.perf_counter() - start
     output = output_dir / path.name
     nbformat.write(nb, output)
-    metrics = read_metrics(metrics_path).get(name, {})
-    return NotebookRun(name, status, seconds, output, metrics, error)
+    entry = read_metrics(metrics_path).get(name, {})
+    return NotebookRun(name, status, seconds, output, entry.get("metrics", {}), error, entry.get("claims", []))
 
 
 def _forget_metrics(metrics_path: Path, name: str) -> None:
@@ -124,7 +125,7 @@ def _last_error_line(err: Exception) -> str:
 
 
 def format_runs(runs: Sequence[NotebookRun]) -> str:
-    """A plain-text table: notebook, status, wall time, then the metrics each one reported."""
+    """A plain-text table: notebook, status, wall time, then the metrics and claims each one reported."""
     header = f"{'notebook':<38} {'status':<7} {'wall time':>10}"
     lines = [header, "-" * len(header)]
     for run in runs:
@@ -132,4 +133,7 @@ def format_runs(runs: Sequence[NotebookRun]) -> str:
         if run.error:
             lines.append(f"    error: {run.error}")
         lines += [f"    {name:<44} {value:.4f}" for name, value in run.metrics.items()]
+        if run.claims:
+            lines.append("  claims:")
+            lines += format_claims(run.claims)
     return "\n".join(lines)

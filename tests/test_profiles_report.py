@@ -29,6 +29,7 @@ def test_unknown_profile_lists_the_valid_ones(monkeypatch):
 def test_profiles_grow_from_smoke_to_full():
     s, l, f = (profiles.get_profile(n).lesson01 for n in ("smoke", "laptop", "full"))
     assert s.mnist_epochs == s.cifar_epochs == 1
+    assert f.mnist_val == 6000          # the article's validation_split=0.1 of 60,000
     from cnncourse import articles
 
     assert s.mnist_epochs <= l.mnist_epochs <= f.mnist_epochs == articles.LESSON01_MNIST_SETTINGS["epochs"]
@@ -53,7 +54,7 @@ def test_report_metric_prints_and_records(tmp_path, monkeypatch, capsys):
     report.report_metric("acc", 0.5)
     report.report_metric("loss", 1.25)
     assert "[metric] acc = 0.5000" in capsys.readouterr().out
-    assert json.loads(path.read_text()) == {"01_x": {"acc": 0.5, "loss": 1.25}}
+    assert json.loads(path.read_text()) == {"01_x": {"metrics": {"acc": 0.5, "loss": 1.25}, "claims": []}}
 
 
 def test_report_metric_without_runner_only_prints(tmp_path, monkeypatch, capsys):
@@ -97,6 +98,10 @@ def test_lesson06_every_alpha_has_a_size_and_smoke_uses_the_cached_one():
         s = profiles.get_profile(name).lesson06
         for alpha in s.mobilenet_alphas:
             s.transfer_images(alpha)          # raises when a size is missing
+        # the fine-tuning size is the largest frozen-feature size, and 32 px (the article's) is among them
+        assert s.image_size == max(s.image_sizes) and min(s.image_sizes) == 32
+        # Keras has separate ImageNet files for 128/160/192 px: offline, only the 224 one may be cached
+        assert not set(s.image_sizes) & {128, 160, 192}
     assert profiles.get_profile("smoke").lesson06.mobilenet_alphas == (0.25,)
     assert profiles.get_profile("laptop").lesson06.mobilenet_alphas[0] == 1.0
     with pytest.raises(ValueError, match="no transfer_train size for alpha=0.5"):
