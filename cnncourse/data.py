@@ -207,6 +207,10 @@ class ImageDataset:
     y_train, y_test : int64 arrays, shape (N,), or float32 one-hot arrays, shape (N, num_classes)
     class_names : the name of each class index
     source : where the arrays were read from (a folder, or the Keras cache)
+    x_val, y_val : a validation set held out from the *training* split, disjoint from
+        x_train (None when none was asked for); choose epochs on it, test once
+    train_indices : the positions of x_train's images in the official training split
+        (identifies the exact subset, e.g. for a cache key)
     """
 
     name: str
@@ -216,6 +220,9 @@ class ImageDataset:
     y_test: np.ndarray
     class_names: tuple[str, ...]
     source: str
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    train_indices: np.ndarray | None = None
 
     @property
     def num_classes(self) -> int:
@@ -226,13 +233,18 @@ class ImageDataset:
         return tuple(self.x_train.shape[1:])
 
     def labels(self, split: str = "train") -> np.ndarray:
-        """Integer labels of ``split`` ('train' or 'test'), whether or not the dataset is one-hot."""
-        y = self.y_train if split == "train" else self.y_test
+        """Integer labels of ``split`` ('train', 'val' or 'test'), whether or not the dataset is one-hot."""
+        splits = {"train": self.y_train, "val": self.y_val, "test": self.y_test}
+        if split not in splits or splits[split] is None:
+            valid = [k for k, v in splits.items() if v is not None]
+            raise ValueError(f"no split {split!r} in this dataset; it has: {', '.join(valid)}")
+        y = splits[split]
         return y.argmax(axis=1) if y.ndim == 2 else y
 
     def __repr__(self) -> str:
+        val = f", x_val={self.x_val.shape}" if self.x_val is not None else ""
         return (
-            f"ImageDataset({self.name!r}, x_train={self.x_train.shape}, x_test={self.x_test.shape}, "
+            f"ImageDataset({self.name!r}, x_train={self.x_train.shape}{val}, x_test={self.x_test.shape}, "
             f"one_hot={self.y_train.ndim == 2}, source={self.source!r})"
         )
 
@@ -435,7 +447,7 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(images), labels.astype(np.int64)
 
 
-def _load_cifar_folder(folder: Path, n_train: int | None) -> tuple[np.ndarray, ...]:
+def _load_cifar_folder(folder: Path, n_train: int | None) -> tuple[np.ndarray, ...]:  # n_train: images needed
     """Read training batches in order until ``n_train`` images are in hand (all five for None)."""
     parts, have = [], 0
     for i in range(1, 6):
@@ -477,13 +489,17 @@ def load_dataset(
     one_hot: bool = False,
     seed: int = 0,
     data_dir: str | os.PathLike | None = None,
+    n_val: int = 0,
 ) -> ImageDataset:
     """Load dataset ``name`` ('mnist', 'fashion_mnist' or 'cifar10').
 
     Parameters
     ----------
     n_train, n_test : number of images to keep from each split (stratified,
-        seeded by ``seed``); None keeps the whole split in the official order.
+        seeded by ``seed``); None keeps the whole split in the official order
+        (the whole training split less the validation images, when ``n_val`` > 0).
+    n_val : number of validation images (stratified) held out from the rest of the
+        training split, disjoint from the training images; 0 for none.
     one_hot : return labels as float32 one-hot rows instead of integers.
     data_dir : overrides ``$CNNCOURSE_DATA`` for this call.
 
@@ -495,7 +511,7 @@ def load_dataset(
     if not missing:
         source = str(folder)
         if name == "cifar10":
-            arrays = _load_cifar_folder(folder, n_train)
+            arrays = _load_cifar_folder(folder, None if n_train is None else n_train + n_val)
         else:
             arrays = _load_idx_dataset(info, folder)
     else:
@@ -503,22 +519,38 @@ def load_dataset(
         arrays = _load_with_keras(info, folder, missing)
     x_train, y_train, x_test, y_test = arrays
 
-    for x, y, n, split in ((x_train, y_train, n_train, "training"), (x_test, y_test, n_test, "test")):
+    if n_val < 0:
+        raise ValueError(f"n_val must be >= 0, got {n_val}")
+    wanted_train = None if n_train is None else n_train + n_val
+    for x, y, n, split in ((x_train, y_train, wanted_train, "training"), (x_test, y_test, n_test, "test")):
         if n is not None and n > x.shape[0]:
             total = info.train_size if split == "training" else info.test_size
+            asked = f"{n_train} + {n_val} validation" if split == "training" and n_val else f"{n}"
             raise NotEnoughDataError(
-                f"Asked for {n} {info.name} {split} images but {source} holds {x.shape[0]} "
+                f"Asked for {asked} {info.name} {split} images but {source} holds {x.shape[0]} "
                 f"(the official split has {total}). Ask for at most {x.shape[0]}, or fix the data "
                 f"with `{FETCH_COMMAND}`."
             )
-    train_idx = stratified_indices(y_train, n_train, seed=seed)
+    if n_val:
+        if n_val >= x_train.shape[0]:
+            raise NotEnoughDataError(f"n_val={n_val} leaves no {info.name} training images (the split has "
+                                     f"{x_train.shape[0]})")
+        val_idx = stratified_indices(y_train, n_val, seed=seed + 2)
+        pool = np.setdiff1d(np.arange(y_train.shape[0]), val_idx)
+        train_idx = pool[stratified_indices(y_train[pool], n_train, seed=seed)]
+        x_val, y_val = _as_float_images(x_train[val_idx], info), y_train[val_idx].astype(np.int64)
+    else:
+        train_idx = stratified_indices(y_train, n_train, seed=seed)
+        x_val = y_val = None
     test_idx = stratified_indices(y_test, n_test, seed=seed + 1)
     x_train, y_train = _as_float_images(x_train[train_idx], info), y_train[train_idx].astype(np.int64)
     x_test, y_test = _as_float_images(x_test[test_idx], info), y_test[test_idx].astype(np.int64)
-    ds = ImageDataset(info.name, x_train, y_train, x_test, y_test, info.class_names, source)
+    ds = ImageDataset(info.name, x_train, y_train, x_test, y_test, info.class_names, source,
+                      x_val, y_val, train_idx)
     if one_hot:
         k = len(info.class_names)
-        ds = replace(ds, y_train=to_one_hot(ds.y_train, k), y_test=to_one_hot(ds.y_test, k))
+        ds = replace(ds, y_train=to_one_hot(ds.y_train, k), y_test=to_one_hot(ds.y_test, k),
+                     y_val=None if y_val is None else to_one_hot(y_val, k))
     return ds
 
 
@@ -527,19 +559,22 @@ def _as_float_images(x: np.ndarray, info: DatasetInfo) -> np.ndarray:
     return x.astype(np.float32) / np.float32(255.0)
 
 
-def load_mnist(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None) -> ImageDataset:
+def load_mnist(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None, n_val=0) -> ImageDataset:
     """MNIST digits, (N, 28, 28, 1) float32 in [0, 1]; see :func:`load_dataset`."""
-    return load_dataset("mnist", n_train, n_test, one_hot=one_hot, seed=seed, data_dir=data_dir)
+    return load_dataset("mnist", n_train, n_test, one_hot=one_hot, seed=seed, data_dir=data_dir,
+                        n_val=n_val)
 
 
-def load_fashion_mnist(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None) -> ImageDataset:
+def load_fashion_mnist(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None, n_val=0) -> ImageDataset:
     """Fashion-MNIST, (N, 28, 28, 1) float32 in [0, 1]; see :func:`load_dataset`."""
-    return load_dataset("fashion_mnist", n_train, n_test, one_hot=one_hot, seed=seed, data_dir=data_dir)
+    return load_dataset("fashion_mnist", n_train, n_test, one_hot=one_hot, seed=seed, data_dir=data_dir,
+                        n_val=n_val)
 
 
-def load_cifar10(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None) -> ImageDataset:
+def load_cifar10(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None, n_val=0) -> ImageDataset:
     """CIFAR-10, (N, 32, 32, 3) float32 in [0, 1]; reads only the training batches ``n_train`` needs."""
-    return load_dataset("cifar10", n_train, n_test, one_hot=one_hot, seed=seed, data_dir=data_dir)
+    return load_dataset("cifar10", n_train, n_test, one_hot=one_hot, seed=seed, data_dir=data_dir,
+                        n_val=n_val)
 
 
 # ----------------------------------------------------------------------------- lesson 03

@@ -102,19 +102,30 @@ def fit_and_evaluate(
     name: str | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     run_eagerly: bool = False,
+    restore_best: bool = False,
 ) -> TrainResult:
     """Compile ``model`` for classification, train it on ``data`` and evaluate it on the test split.
 
     Labels may be integers or one-hot (the loss is chosen to match).
     ``validation='split'`` holds out the last ``validation_split`` of the
     training set (Keras' ``validation_split``, as article 001 did);
+    ``validation='val'`` validates on ``data.x_val``, images held out from the rest of the
+    training split (``load_*(n_val=...)``);
     ``validation='test'`` validates on the test set after each epoch (as article 004 did).
+    ``restore_best`` (with 'split' or 'val') trains every epoch, then keeps the weights of the
+    epoch with the lowest validation loss and evaluates the test set once, on those: the epoch
+    is chosen without looking at the test set.
     ``name`` labels the result (default: the model's name); ``callbacks`` are
     passed to ``fit`` (e.g. a :class:`HiddenActivationRecorder`); ``run_eagerly`` skips
     compiling a graph (faster for a few steps; see ``Profile.run_eagerly``).
     """
-    if validation not in ("split", "test"):
-        raise ValueError(f"validation must be 'split' or 'test', got {validation!r}")
+    if validation not in ("split", "val", "test"):
+        raise ValueError(f"validation must be 'split', 'val' or 'test', got {validation!r}")
+    if validation == "val" and data.x_val is None:
+        raise ValueError("validation='val' needs a dataset loaded with n_val > 0 (a held-out validation set)")
+    if restore_best and validation == "test":
+        raise ValueError("restore_best picks an epoch on validation data: use validation='val' or 'split', "
+                         "not the test set")
     one_hot = data.y_train.ndim == 2
     model.compile(
         optimizer=make_optimizer(optimizer),
@@ -122,19 +133,22 @@ def fit_and_evaluate(
         metrics=["accuracy"],
         run_eagerly=run_eagerly,
     )
-    kwargs = (
-        {"validation_split": validation_split}
-        if validation == "split"
-        else {"validation_data": (data.x_test, data.y_test)}
-    )
+    kwargs = {
+        "split": {"validation_split": validation_split},
+        "val": {"validation_data": (data.x_val, data.y_val)},
+        "test": {"validation_data": (data.x_test, data.y_test)},
+    }[validation]
     callbacks = list(callbacks) + ([EpochProgressBar(epochs, name or model.name)] if progress else [])
+    if restore_best:   # never stops early: the whole curve is drawn, the best epoch's weights are kept
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=epochs + 1,
+                                                       restore_best_weights=True))
     start = time.perf_counter()
     history = model.fit(
         data.x_train, data.y_train, epochs=epochs, batch_size=batch_size,
         verbose=0, callbacks=callbacks, **kwargs,
     )
     seconds = time.perf_counter() - start
-    if validation == "test":   # the last epoch's validation pass already scored the test set
+    if validation == "test" and not restore_best:   # the last epoch's validation pass scored the test set
         test_loss, test_accuracy = history.history["val_loss"][-1], history.history["val_accuracy"][-1]
     else:
         test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
@@ -162,6 +176,7 @@ def train_models(
     progress: bool = True,
     callbacks: Mapping[str, Sequence[keras.callbacks.Callback]] | None = None,
     run_eagerly: bool = False,
+    restore_best: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, TrainResult]]:
     """Build, train and evaluate every model in ``builders`` under the same settings.
 
@@ -172,7 +187,7 @@ def train_models(
     model, params, epochs, test_loss, test_accuracy, best_val_loss, best_epoch,
     train_s, s_per_epoch) and the :class:`TrainResult` of each model by name.
     ``callbacks`` maps a model name to the callbacks for its ``fit``; ``run_eagerly``
-    is passed to every ``compile``.
+    is passed to every ``compile``; ``restore_best`` to every :func:`fit_and_evaluate`.
     """
     callbacks = callbacks or {}
     unknown = set(callbacks) - set(builders)
@@ -184,7 +199,7 @@ def train_models(
         results[label] = fit_and_evaluate(
             build(), data, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
             validation=validation, validation_split=validation_split, progress=progress, name=label,
-            callbacks=callbacks.get(label, ()), run_eagerly=run_eagerly,
+            callbacks=callbacks.get(label, ()), run_eagerly=run_eagerly, restore_best=restore_best,
         )
     table = pd.DataFrame([r.as_row() for r in results.values()])
     return table, results

@@ -209,3 +209,34 @@ def test_check_dataset_is_seeded_and_validates_signal():
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="two distinct"):
         data.make_check_dataset(10, signal=(3, 3))
+
+
+def test_validation_images_come_from_the_rest_of_the_training_split(mnist_dir):
+    ds = data.load_mnist(20, 10, n_val=30, one_hot=True, seed=5)
+    assert ds.x_train.shape[0] == 20 and ds.x_val.shape == (30, 28, 28, 1) and ds.y_val.shape == (30, 10)
+    # disjoint from the training images, stratified (60 images, 6 per class -> 3 per class)
+    assert not set(ds.train_indices.tolist()) & set(_positions(ds.x_val, data.load_mnist()))
+    np.testing.assert_array_equal(np.bincount(ds.labels("val"), minlength=10), 3)
+    # the rest of the split when n_train is None
+    rest = data.load_mnist(n_val=30, seed=5)
+    assert rest.x_train.shape[0] == 30 and rest.labels("val").shape == (30,)
+    with pytest.raises(ValueError, match="no split 'val'"):
+        data.load_mnist(20).labels("val")
+    with pytest.raises(data.NotEnoughDataError, match="20 \\+ 50 validation"):
+        data.load_mnist(20, n_val=50)
+
+
+def _positions(images, full):
+    flat = full.x_train.reshape(len(full.x_train), -1)
+    return [int(np.flatnonzero((flat == im.reshape(-1)).all(axis=1))[0]) for im in images]
+
+
+def test_cifar_validation_reads_the_batches_train_and_validation_need(tmp_path, monkeypatch):
+    make_cifar_folder(tmp_path, n=30)
+    read = []
+    real = data.read_cifar_batch
+    monkeypatch.setattr(data, "read_cifar_batch", lambda p: (read.append(p.name), real(p))[1])
+    ds = data.load_cifar10(20, 10, n_val=20, data_dir=tmp_path)
+    assert sorted(read) == ["data_batch_1", "data_batch_2", "test_batch"]
+    assert ds.x_train.shape[0] == ds.x_val.shape[0] == 20
+    assert not set(ds.train_indices.tolist()) & set(_positions(ds.x_val, data.load_cifar10(data_dir=tmp_path)))

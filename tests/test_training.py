@@ -60,7 +60,7 @@ def test_optimizer_factory_gives_each_model_its_own_optimizer():
 def test_bad_validation_mode():
     import pytest
 
-    with pytest.raises(ValueError, match="'split' or 'test'"):
+    with pytest.raises(ValueError, match="'split', 'val' or 'test'"):
         training.fit_and_evaluate(_build(), _tiny_dataset(), optimizer="adam", epochs=1,
                                   batch_size=8, validation="holdout")
 
@@ -126,3 +126,31 @@ def test_run_eagerly_reaches_compile_and_validation_on_test_reuses_its_scores():
     assert run.test_accuracy == run.history["val_accuracy"][-1]
     expected = run.model.evaluate(ds.x_test, ds.y_test, verbose=0)[1]
     assert abs(run.test_accuracy - expected) < 1e-6
+
+
+def _tiny_with_validation(n_val=48):
+    ds = _tiny_dataset()
+    rng = np.random.default_rng(1)
+    xv = rng.random((n_val, 8, 8, 1)).astype("float32")
+    yv = data.to_one_hot((xv.mean(axis=(1, 2, 3)) > 0.5).astype("int64"), 2)
+    from dataclasses import replace
+
+    return replace(ds, x_val=xv, y_val=yv)
+
+
+def test_restore_best_keeps_the_lowest_validation_loss_epoch_and_tests_once():
+    import pytest
+
+    ds = _tiny_with_validation()
+    result = training.fit_and_evaluate(_build(), ds, optimizer=lambda: keras.optimizers.SGD(2.0), epochs=6,
+                                       batch_size=8, validation="val", restore_best=True, progress=False)
+    assert result.epochs == 6                    # trains every epoch: the whole curve is drawn
+    # the kept weights are the best epoch's: their validation loss is the minimum of the curve
+    val_loss = result.model.evaluate(ds.x_val, ds.y_val, verbose=0)[0]
+    np.testing.assert_allclose(val_loss, min(result.history["val_loss"]), rtol=1e-4)
+    with pytest.raises(ValueError, match="not the test set"):
+        training.fit_and_evaluate(_build(), ds, optimizer="adam", epochs=1, batch_size=8, validation="test",
+                                  restore_best=True)
+    with pytest.raises(ValueError, match="n_val"):
+        training.fit_and_evaluate(_build(), _tiny_dataset(), optimizer="adam", epochs=1, batch_size=8,
+                                  validation="val")
