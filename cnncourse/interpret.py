@@ -63,6 +63,30 @@ def get_conv_kernels(model: keras.Model, layer_name: str) -> np.ndarray:
     return np.asarray(get_conv_layer(model, layer_name).kernel)
 
 
+def _logits_and_layer_model(model: keras.Model, layer: keras.layers.Layer):
+    """A model from ``model``'s input to [``layer``'s output, the class logits (the scores before softmax)].
+
+    The logits are the input of a final ``Activation("softmax")`` layer, or a final softmax
+    ``Dense`` layer recomputed without its activation; a model whose output is not a softmax
+    is taken to output logits already.
+    """
+    last = model.layers[-1]
+    activation = getattr(last, "activation", None)
+    is_softmax = activation is keras.activations.softmax or getattr(activation, "__name__", "") == "softmax"
+    if isinstance(last, keras.layers.Activation) and is_softmax:
+        return keras.Model(model.inputs, [layer.output, last.input])
+    if isinstance(last, keras.layers.Dense) and is_softmax:
+        inner = keras.Model(model.inputs, [layer.output, last.input])
+
+        def logits_model(x, training=False):
+            maps, features = inner(x, training=training)
+            logits = keras.ops.matmul(features, last.kernel)
+            return maps, logits + last.bias if last.use_bias else logits
+
+        return logits_model
+    return keras.Model(model.inputs, [layer.output, model.output])
+
+
 def compute_gradcam(
     model: keras.Model,
     images: np.ndarray,
@@ -72,8 +96,10 @@ def compute_gradcam(
     """Grad-CAM heatmaps: where in each image the conv layer's evidence for a class lies.
 
     For each image, the feature maps of ``layer_name`` are weighted by the mean
-    gradient of the class score with respect to them, summed, passed through
-    ReLU and scaled to [0, 1], then resized to the image size.
+    gradient of the class's *logit* (its score before softmax, as Grad-CAM is defined:
+    a softmax output saturates, and its gradient mixes in every other class) with
+    respect to them, summed, passed through ReLU and scaled to [0, 1], then resized to
+    the image size.
 
     images : (N, H, W, C) array the model accepts
     class_index : the class to explain per image (int or array (N,)); default the predicted class
@@ -83,15 +109,15 @@ def compute_gradcam(
 
     images = check_images(model, images)
     layer = get_conv_layer(model, layer_name)
-    grad_model = keras.Model(model.inputs, [layer.output, model.output])
+    grad_model = _logits_and_layer_model(model, layer)
     x = tf.convert_to_tensor(images)
     with tf.GradientTape() as tape:
-        maps, probs = grad_model(x, training=False)
+        maps, logits = grad_model(x, training=False)
         if class_index is None:
-            idx = tf.argmax(probs, axis=1)
+            idx = tf.argmax(logits, axis=1)
         else:
             idx = tf.broadcast_to(tf.convert_to_tensor(class_index, dtype=tf.int64), [images.shape[0]])
-        score = tf.gather(probs, idx, axis=1, batch_dims=1)
+        score = tf.gather(logits, idx, axis=1, batch_dims=1)
     grads = tape.gradient(score, maps)
     weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
     cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))

@@ -86,3 +86,35 @@ def test_find_examples_most_confident_first():
     assert interpret.find_examples(y_true, y_pred, conf, 0, correct=True).tolist() == [3]
     assert interpret.find_examples(y_true, y_pred, conf, 0, correct=False, n=5).tolist() == [2, 1]
     assert interpret.find_examples(y_true, y_pred, conf, 1, correct=False).size == 0
+
+
+def _manual_gradcam_on_logits(model, x, cls):
+    """Grad-CAM by hand: the class logit (output layer without its softmax) differentiated by the conv maps."""
+    import keras
+    import tensorflow as tf
+
+    conv_out = keras.Model(model.inputs, [model.get_layer("conv").output, model.get_layer("output").input])
+    dense = model.get_layer("output")
+    with tf.GradientTape() as tape:
+        maps, feats = conv_out(tf.convert_to_tensor(x))
+        logit = (tf.matmul(feats, dense.kernel) + dense.bias)[:, cls]
+    grads = tape.gradient(logit, maps)
+    cam = tf.nn.relu(tf.reduce_sum(tf.reduce_mean(grads, axis=(1, 2), keepdims=True) * maps, axis=-1)).numpy()
+    cam = cam / (cam.max(axis=(1, 2), keepdims=True) + 1e-12)
+    return tf.image.resize(cam[..., None], (28, 28)).numpy()[..., 0]
+
+
+def test_gradcam_differentiates_the_logit_not_the_softmax_probability():
+    import keras
+
+    keras.utils.set_random_seed(3)
+    net = models.build_mnist_single_conv()
+    x = np.random.default_rng(2).random((2, 28, 28, 1)).astype("float32")
+    cams = interpret.compute_gradcam(net, x, "conv", class_index=4)
+    np.testing.assert_allclose(cams, np.clip(_manual_gradcam_on_logits(net, x, 4), 0, 1), atol=1e-5)
+    # Scaling the output layer x30 saturates the softmax, whose gradient then mostly vanishes or
+    # points elsewhere; the logit's gradient only scales, so the normalised map is unchanged.
+    dense = net.get_layer("output")
+    dense.kernel.assign(dense.kernel * 30.0)
+    dense.bias.assign(dense.bias * 30.0)
+    np.testing.assert_allclose(interpret.compute_gradcam(net, x, "conv", class_index=4), cams, atol=1e-4)
