@@ -134,35 +134,45 @@ def plot_feature_maps(
     row_titles: Sequence[str] | None = None,
     *,
     vmax: float | None = None,
+    maps_per_row: int = 8,
     fig=None,
 ):
-    """Input images, each followed on its row by the feature maps a conv layer computed from it.
+    """Input images, each beside the feature maps a conv layer computed from it.
 
-    images : (R, H, W, C) in [0, 1], one per row;  maps : (R, H', W', n)
-    row_titles : one label per row (e.g. "0 read as 8 (93%)"), written above the input
+    images : (R, H, W, C) in [0, 1], one per block;  maps : (R, H', W', n)
+    row_titles : one label per image (e.g. "0 read as 8 (93%)"), written above it
     vmax : top of the colour scale, shared by every map (default: the largest activation shown)
-    Returns the Figure: R rows of 1 + n panels, one colour bar.
+    maps_per_row : maps side by side; an image's n maps take ceil(n / maps_per_row) rows, the
+        input spanning them (8 keeps every label legible at the width JupyterLab shows)
+    Returns the Figure: one block per image, one colour bar.
     """
     images, maps = np.asarray(images), np.asarray(maps)
     if maps.ndim != 4 or images.ndim != 4 or len(images) != len(maps):
         raise ValueError(f"need images (R, H, W, C) and maps (R, H', W', n) with the same R; "
                          f"got {images.shape} and {maps.shape}")
-    rows, n = len(maps), maps.shape[-1]
+    blocks, n = len(maps), maps.shape[-1]
+    per_row = min(maps_per_row, n)
+    sub = -(-n // per_row)                                   # rows of maps per image
     if fig is None:
-        fig = plt.figure(figsize=(0.75 * (n + 1) + 0.9, 0.95 * rows + 0.5), layout="constrained")
-    axes = fig.subplots(rows, n + 1, squeeze=False)
+        fig = plt.figure(figsize=(1.05 * (per_row + 1.3) + 1.0, (1.05 * sub + 0.35) * blocks + 0.4),
+                         layout="constrained")
+    grid = fig.add_gridspec(blocks * sub, per_row + 1, width_ratios=[1.3] + [1] * per_row)
     vmax = float(maps.max()) if vmax is None else vmax
-    for r in range(rows):
+    map_axes = []
+    for r in range(blocks):
+        ax_in = fig.add_subplot(grid[r * sub:(r + 1) * sub, 0])
         img = images[r][..., 0] if images.shape[-1] == 1 else images[r]
-        axes[r, 0].imshow(img, cmap="gray_r", vmin=0, vmax=1)
-        axes[r, 0].set_title(row_titles[r] if row_titles is not None else "input", fontsize=7)
+        ax_in.imshow(img, cmap="gray_r", vmin=0, vmax=1)
+        ax_in.set_title(row_titles[r] if row_titles is not None else "input", fontsize=10)
+        _bare(ax_in)
         for i in range(n):
-            im = axes[r, i + 1].imshow(maps[r, ..., i], cmap="viridis", vmin=0, vmax=vmax or 1.0)
+            ax = fig.add_subplot(grid[r * sub + i // per_row, 1 + i % per_row])
+            im = ax.imshow(maps[r, ..., i], cmap="viridis", vmin=0, vmax=vmax or 1.0)
             if r == 0:
-                axes[r, i + 1].set_title(f"map {i}", fontsize=7)
-    for ax in axes.ravel():
-        _bare(ax)
-    fig.colorbar(im, ax=axes[:, 1:].ravel().tolist(), shrink=0.9, pad=0.01, label="activation")
+                ax.set_title(f"map {i}", fontsize=9)
+            _bare(ax)
+            map_axes.append(ax)
+    fig.colorbar(im, ax=map_axes, shrink=0.9, pad=0.01, label="activation")
     return fig
 
 

@@ -52,13 +52,17 @@ def test_plot_rgb_filters_tiles_30_filters_6_by_5():
     assert "6 rows x 5 columns" in ax.get_xlabel()
 
 
-def test_plot_feature_maps_one_row_per_input_with_every_map():
+def test_plot_feature_maps_one_block_per_input_with_every_map():
     maps = np.random.default_rng(0).random((2, 24, 24, 16))
     fig = vi.plot_feature_maps(np.zeros((2, 28, 28, 1)), maps, ["a 0", "a 0 read as 8"])
     panels = [ax for ax in fig.get_axes() if ax.images]
     assert len(panels) == 2 * 17
     assert panels[0].get_title() == "a 0" and panels[17].get_title() == "a 0 read as 8"
+    assert panels[1].get_title() == "map 0" and panels[16].get_title() == "map 15"
     assert panels[1].images[0].get_clim() == panels[20].images[0].get_clim() == (0, maps.max())
+    # 16 maps wrap into two rows of 8, so the figure stays narrow enough for legible labels
+    assert fig.get_size_inches()[0] <= 11
+    assert min(t.get_fontsize() for ax in panels for t in [ax.title] if t.get_text()) >= 9
     with pytest.raises(ValueError, match="same R"):
         vi.plot_feature_maps(np.zeros((1, 28, 28, 1)), maps)
 
