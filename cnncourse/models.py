@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 import keras
+import numpy as np
 from keras import layers
 
 MNIST_SHAPE = (28, 28, 1)
@@ -345,6 +346,72 @@ def build_ablation_cnn(
 MOBILENET_INPUTS = ("unit", "mobilenet")
 
 
+def _mobilenet_base(alpha: float, weights: str | None, size: int) -> keras.Model:
+    """keras.applications.MobileNet without its top, average-pooled, for ``size`` x ``size`` inputs."""
+    from .download import MOBILENET_WEIGHTS, WeightsNotAvailableError, get_keras_home, missing_weights_help
+
+    if alpha not in (0.25, 0.5, 0.75, 1.0):
+        raise ValueError(f"MobileNet alpha must be one of 0.25, 0.5, 0.75, 1.0; got {alpha}")
+    try:
+        with warnings.catch_warnings():   # "weights for input shape (224, 224) will be loaded": expected here
+            warnings.filterwarnings("ignore", message=".*input_shape. is undefined or non-square")
+            return keras.applications.MobileNet(input_shape=(size, size, 3), alpha=alpha, include_top=False,
+                                                weights=weights, pooling="avg")
+    except Exception as err:  # noqa: BLE001 - Keras raises a bare Exception when a download fails
+        if weights != "imagenet" or "URL fetch failure" not in str(err):
+            raise
+        known = MOBILENET_WEIGHTS.get(alpha)
+        fix = (missing_weights_help(known, get_keras_home()) if known
+               else "Download the weights on a machine with internet.")
+        raise WeightsNotAvailableError(
+            f"The ImageNet weights of MobileNet alpha={alpha} are not in the Keras cache "
+            f"({get_keras_home() / 'models'}) and could not be downloaded. {fix}") from err
+
+
+def _mobilenet_inputs(image, inputs: str, image_size: int | None):
+    """Resize (when ``image_size`` is set) and scale the [0, 1] ``image`` tensor for MobileNet."""
+    if inputs not in MOBILENET_INPUTS:
+        raise ValueError(f"inputs must be one of {MOBILENET_INPUTS}, got {inputs!r}")
+    x = image
+    if image_size is not None and image_size != image.shape[1]:
+        if image_size < 32:
+            raise ValueError(f"MobileNet needs inputs of at least 32x32 pixels, got image_size={image_size}")
+        x = layers.Resizing(image_size, image_size, interpolation="bilinear", name=f"resize_{image_size}")(x)
+    return layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(x) if inputs == "mobilenet" else x
+
+
+def build_mobilenet_features(
+    alpha: float = 1.0,
+    *,
+    weights: str | None = "imagenet",
+    inputs: str = "mobilenet",
+    image_size: int | None = None,
+    input_shape=CIFAR_SHAPE,
+) -> keras.Model:
+    """A frozen feature extractor: (N, 32, 32, 3) images in [0, 1] -> (N, features) pooled MobileNet features.
+
+    The images are resized to ``image_size`` x ``image_size`` (None: kept as they are) and
+    scaled as ``inputs`` says (see :func:`build_mobilenet_classifier`); the base is
+    frozen, so its BatchNorm layers use their stored statistics.  Features: 256 at
+    alpha 0.25, 1,024 at alpha 1.0.
+    """
+    image = keras.Input(shape=input_shape, name="image")
+    x = _mobilenet_inputs(image, inputs, image_size)
+    base = _mobilenet_base(alpha, weights, int(x.shape[1]))
+    base.trainable = False
+    size = image_size or input_shape[0]
+    return keras.Model(image, base(x), name=f"mobilenet_{alpha:g}_{size}px_features")
+
+
+def build_linear_head(num_features: int, num_classes: int = 10) -> keras.Model:
+    """The transfer model's head alone, for cached features: (N, num_features) -> Dense(num_classes,
+    softmax), its layer named "output" (train it on standardized features, see
+    :func:`cnncourse.transfer.standardize`)."""
+    features = keras.Input(shape=(num_features,), name="features")
+    outputs = layers.Dense(num_classes, activation="softmax", name="output")(features)
+    return keras.Model(features, outputs, name="linear_head")
+
+
 def build_mobilenet_classifier(
     alpha: float = 1.0,
     *,
@@ -352,6 +419,9 @@ def build_mobilenet_classifier(
     inputs: str = "unit",
     train_base: bool = True,
     batchnorm_inference: bool = False,
+    image_size: int | None = None,
+    feature_mean=None,
+    feature_std=None,
     input_shape=CIFAR_SHAPE,
     num_classes: int = 10,
 ) -> keras.Model:
@@ -365,6 +435,11 @@ def build_mobilenet_classifier(
     inputs     : "unit" feeds the [0, 1] pixels as they are (as the article did);
                  "mobilenet" first rescales them to [-1, 1], which is what the ImageNet
                  weights expect (``keras.applications.mobilenet.preprocess_input``)
+    image_size : resize the images to image_size x image_size (a ``Resizing`` layer) before
+                 the base; None keeps the 32x32 input (the article)
+    feature_mean, feature_std : (features,) arrays: standardize the pooled features with them
+                 (a fixed ``Normalization`` layer "standardize") before the head, so that a head
+                 trained on standardized cached features can be copied in for fine-tuning
     train_base : False freezes the MobileNet (feature extraction: only the head learns,
                  and its BatchNorm layers stay in inference mode)
     batchnorm_inference : with ``train_base``, fine-tune the convolutions but freeze the
@@ -374,35 +449,21 @@ def build_mobilenet_classifier(
                  keras-team/keras#20285); False lets them normalise each batch and update
                  their running statistics, as Keras 2 did in the article
     """
-    from .download import MOBILENET_WEIGHTS, WeightsNotAvailableError, get_keras_home, missing_weights_help
-
-    if inputs not in MOBILENET_INPUTS:
-        raise ValueError(f"inputs must be one of {MOBILENET_INPUTS}, got {inputs!r}")
-    if alpha not in (0.25, 0.5, 0.75, 1.0):
-        raise ValueError(f"MobileNet alpha must be one of 0.25, 0.5, 0.75, 1.0; got {alpha}")
-    try:
-        with warnings.catch_warnings():   # "weights for input shape (224, 224) will be loaded": expected here
-            warnings.filterwarnings("ignore", message=".*input_shape. is undefined or non-square")
-            base = keras.applications.MobileNet(input_shape=input_shape, alpha=alpha, include_top=False,
-                                                weights=weights, pooling="avg")
-    except Exception as err:  # noqa: BLE001 - Keras raises a bare Exception when a download fails
-        if weights != "imagenet" or "URL fetch failure" not in str(err):
-            raise
-        known = MOBILENET_WEIGHTS.get(alpha)
-        fix = (missing_weights_help(known, get_keras_home()) if known
-               else "Download the weights on a machine with internet.")
-        raise WeightsNotAvailableError(
-            f"The ImageNet weights of MobileNet alpha={alpha} are not in the Keras cache "
-            f"({get_keras_home() / 'models'}) and could not be downloaded. {fix}") from err
+    image = keras.Input(shape=input_shape, name="image")
+    x = _mobilenet_inputs(image, inputs, image_size)
+    base = _mobilenet_base(alpha, weights, int(x.shape[1]))
     base.trainable = train_base
     if train_base and batchnorm_inference:
         for layer in base.layers:
             if isinstance(layer, layers.BatchNormalization):
                 layer.trainable = False
-    image = keras.Input(shape=input_shape, name="image")
-    x = layers.Rescaling(2.0, offset=-1.0, name="to_minus1_1")(image) if inputs == "mobilenet" else image
     x = base(x)
+    if (feature_mean is None) != (feature_std is None):
+        raise ValueError("give both feature_mean and feature_std, or neither")
+    if feature_mean is not None:
+        x = layers.Normalization(mean=feature_mean, variance=np.square(feature_std), name="standardize")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
     tag = {"unit": "", "mobilenet": "_preprocessed"}[inputs]
+    tag += f"_{image_size}px" if image_size else ""
     tag += "_frozen" if not train_base else ("_bn_inference" if batchnorm_inference else "")
     return keras.Model(image, outputs, name=f"mobilenet_{alpha:g}{tag}")
