@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter, ScalarFormatter
 import numpy as np
 import pandas as pd
 
@@ -314,6 +314,116 @@ def plot_results_vs_article(
             ax.errorbar(ours, y, xerr=xerr, fmt="none", color=TRAIN_COLOR, capsize=3, zorder=3)
     ax.set_yticks(y, table[label].astype(str))
     return _finish_axes(ax, f"{value.replace('_', ' ')}{' (%)' if percent else ''}", "", None, grid="x")
+
+
+# ----------------------------------------------------------------------------- accuracy against cost
+def plot_accuracy_vs_seconds(
+    table: pd.DataFrame,
+    *,
+    label: str = "run",
+    accuracy: str = "test_accuracy",
+    seconds: str = "train_s",
+    error: str | None = "test_accuracy_se",
+    group: str | None = None,
+    ax=None,
+):
+    """Test accuracy against training seconds, one labelled point per row, on a log time axis.
+
+    table   : DataFrame with columns ``label``, ``accuracy`` (fraction) and ``seconds`` (s)
+    error   : a column of accuracy standard errors (fractions) drawn as +/- 2 SE bars, or None
+    group   : a column whose values colour the points (e.g. "transfer" / "from scratch")
+    Returns the Axes.
+    """
+    for col in [label, accuracy, seconds] + [c for c in (error, group) if c]:
+        if col not in table.columns:
+            raise KeyError(f"table has no column {col!r}; columns: {list(table.columns)}")
+    ax = _new_ax(ax, figsize=(8, 4.8))
+    groups = table[group].astype(str) if group else pd.Series(["runs"] * len(table), index=table.index)
+    colors = dict(zip(groups.unique(), plt.get_cmap("tab10").colors))
+    points = []
+    for name, rows in table.groupby(groups, sort=False):
+        x, y = rows[seconds].to_numpy(float), 100 * rows[accuracy].to_numpy(float)
+        yerr = 200 * rows[error].to_numpy(float) if error else None
+        ax.errorbar(x, y, yerr=yerr, fmt="o", ms=7, capsize=3, color=colors[name], label=name)
+        points += list(zip(x, y, rows[label].astype(str)))
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.margins(x=0.3, y=0.12)
+    _finish_axes(ax, "training time on this machine (s, log scale)", "test accuracy (%)",
+                 "Accuracy against training time (bars: 2 standard errors)" if error else None)
+    ax.set_xticks(_round_ticks(min(p[0] for p in points), max(p[0] for p in points)))
+    _place_labels(ax, points)
+    return ax
+
+
+def _round_ticks(low: float, high: float) -> list[float]:
+    """A few round numbers (1, 2, 5 x 10^k) spanning [low, high] for a log axis."""
+    ticks = [m * 10 ** k for k in range(int(np.floor(np.log10(low))) - 1, int(np.ceil(np.log10(high))) + 1)
+             for m in (1, 2, 5)]
+    inside = [t for t in ticks if low / 1.5 <= t <= high * 1.5]
+    return inside or [low, high]
+
+
+def _place_labels(ax, points, fontsize: int = 9) -> None:
+    """Label each (x, y, text) point beside it, trying right/left and above/below so that no two
+    labels overlap each other or the axes' edge (greedy, in the order given)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    placed, frame = [], ax.get_window_extent(renderer)
+    offsets = [((6, 3), "left", "bottom"), ((6, -3), "left", "top"), ((-6, 3), "right", "bottom"),
+               ((-6, -3), "right", "top"), ((6, 11), "left", "bottom"), ((-6, -11), "right", "top")]
+    for x, y, text in points:
+        for offset, ha, va in offsets:
+            note = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va,
+                               fontsize=fontsize)
+            box = note.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(other) for other in placed):
+                break
+            note.remove()
+        else:
+            note = ax.annotate(text, (x, y), xytext=offsets[0][0], textcoords="offset points", fontsize=fontsize)
+            box = note.get_window_extent(renderer)
+        placed.append(box)
+
+
+def plot_accuracy_by_input_size(
+    sizes: Sequence[int],
+    accuracies: Sequence[float],
+    zero_fractions: Sequence[float],
+    *,
+    errors: Sequence[float] | None = None,
+    reference: Mapping[str, float] | None = None,
+    ax=None,
+):
+    """Frozen-feature accuracy (left axis) and the share of features that are exactly 0 (right axis)
+    against the input size in pixels.
+
+    accuracies, errors : fractions (errors: standard errors, drawn as +/- 2 SE)
+    zero_fractions : fractions in [0, 1]
+    reference : horizontal lines to compare with, {label: accuracy fraction}
+    Returns the Axes (its twin, the zero-fraction axis, is ``ax.right_axis``).
+    """
+    if not len(sizes) == len(accuracies) == len(zero_fractions):
+        raise ValueError("sizes, accuracies and zero_fractions must have the same length")
+    ax = _new_ax(ax, figsize=(7.5, 4.8))
+    yerr = None if errors is None else 200 * np.asarray(errors, dtype=float)
+    ax.errorbar(sizes, 100 * np.asarray(accuracies, dtype=float), yerr=yerr, fmt="o-", ms=7, capsize=3,
+                color=TRAIN_COLOR, label="frozen ImageNet features + linear head")
+    for i, (name, value) in enumerate((reference or {}).items()):
+        ax.axhline(100 * value, color=plt.get_cmap("Dark2").colors[i], ls="--", lw=1.2, label=name)
+    right = ax.twinx()
+    right.plot(sizes, 100 * np.asarray(zero_fractions, dtype=float), "s:", color=ARTICLE_COLOR,
+               label="pooled features exactly 0 (right axis)")
+    right.set_ylabel("features exactly 0 (%)", color=ARTICLE_COLOR)
+    right.set_ylim(0, 100)
+    ax.set_xticks(list(sizes))
+    ax.right_axis = right
+    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    _finish_axes(ax, "input size (px): CIFAR-10 images resized before the base", "test accuracy (%)", None)
+    ax.legend(handles=handles, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    return ax
 
 
 # ----------------------------------------------------------------------------- model diagrams

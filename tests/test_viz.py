@@ -170,3 +170,27 @@ def test_results_vs_article_as_bars_draws_ours_and_the_articles():
     assert at == {1: "base", 0: "+aug"}   # the table's first row on top
     with pytest.raises(KeyError, match="no column 'sd'"):
         viz.plot_results_vs_article(table, value="ours", article="theirs", label="configuration", error="sd")
+
+
+def test_accuracy_vs_seconds_one_labelled_point_per_run_on_a_log_axis():
+    table = pd.DataFrame({"run": ["scratch", "frozen 96 px", "fine-tuned"], "kind": ["scratch", "transfer", "transfer"],
+                          "test_accuracy": [0.5, 0.66, 0.68], "train_s": [60.0, 30.0, 90.0],
+                          "test_accuracy_se": [0.007, 0.0067, 0.0066]})
+    ax = viz.plot_accuracy_vs_seconds(table, group="kind")
+    assert ax.get_xscale() == "log"
+    assert sorted(t.get_text() for t in ax.texts) == sorted(table.run)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["scratch", "transfer"]
+    ys = np.concatenate([line.get_ydata() for line in ax.lines if len(line.get_ydata()) and line.get_marker() == "o"])
+    np.testing.assert_allclose(sorted(ys), [50, 66, 68])
+    with pytest.raises(KeyError, match="train_s"):
+        viz.plot_accuracy_vs_seconds(table.drop(columns="train_s"))
+
+
+def test_accuracy_by_input_size_draws_both_axes():
+    ax = viz.plot_accuracy_by_input_size([32, 64, 96], [0.27, 0.61, 0.66], [0.97, 0.6, 0.34],
+                                         errors=[0.006] * 3, reference={"article": 0.3})
+    np.testing.assert_allclose(ax.right_axis.lines[0].get_ydata(), [97, 60, 34])
+    assert list(ax.get_xticks()) == [32, 64, 96]
+    assert any(line.get_linestyle() == "--" for line in ax.lines)     # the reference line
+    with pytest.raises(ValueError, match="same length"):
+        viz.plot_accuracy_by_input_size([32, 64], [0.3], [0.9, 0.5])
