@@ -79,7 +79,7 @@ def _diverging_image_grid(images, *, ncols, fig, panel_size, panel_titles=None, 
         if i < n:
             im = ax.imshow(images[i], cmap=DIVERGING, vmin=-vmax, vmax=vmax)
             if panel_titles is not None:
-                ax.set_title(panel_titles[i], fontsize=8)
+                ax.set_title(panel_titles[i], fontsize=9)
         else:
             ax.set_visible(False)
     fig.colorbar(im, ax=axes.tolist(), shrink=0.8, label="weight")
@@ -103,7 +103,7 @@ def plot_kernels(kernels: np.ndarray, *, ncols: int = 8, fig=None, title: str | 
     if k.ndim != 3:
         raise ValueError(f"kernels must be (kh, kw, 1, n) or (kh, kw, n); got {np.shape(kernels)}")
     n = k.shape[-1]
-    return _diverging_image_grid(np.moveaxis(k, -1, 0), ncols=ncols, fig=fig, panel_size=(1.3, 1.4),
+    return _diverging_image_grid(np.moveaxis(k, -1, 0), ncols=ncols, fig=fig, panel_size=(1.15, 1.3),
                                  panel_titles=[f"filter {i}" for i in range(n)], title=title)
 
 
@@ -197,7 +197,7 @@ def plot_image_gallery(
         raise ValueError("no images to show")
     rows, cols = _grid(n, ncols)
     if fig is None:
-        fig = plt.figure(figsize=(1.35 * cols, 1.7 * rows), layout="constrained")
+        fig = plt.figure(figsize=(1.3 * cols, 1.75 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for i, ax in enumerate(axes):
         _bare(ax)
@@ -207,8 +207,8 @@ def plot_image_gallery(
         img = images[i]
         ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray_r", vmin=0, vmax=1)
         pred = class_names[y_pred[i]] + (f" ({confidence[i]:.0%})" if confidence is not None else "")
-        ax.set_title(f"true {class_names[y_true[i]]}", color=TRUE_COLOR, fontsize=8, pad=11)
-        ax.text(0.5, 1.01, f"pred {pred}", color=PRED_COLOR, fontsize=8, ha="center", va="bottom",
+        ax.set_title(f"true {class_names[y_true[i]]}", color=TRUE_COLOR, fontsize=9, pad=12)
+        ax.text(0.5, 1.01, f"pred {pred}", color=PRED_COLOR, fontsize=9, ha="center", va="bottom",
                 transform=ax.transAxes)
     return fig
 
