@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator, NullFormatter, ScalarFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter, ScalarFormatter
 import numpy as np
 import pandas as pd
 
@@ -147,10 +147,18 @@ def plot_learning_curves(
             at_end = best == val.size - 1  # keep the label inside the panel
             ax.annotate(f"best val: epoch {best + 1}", (best + 1, val[best]),
                         xytext=(-4 if at_end else 4, -12 if below else 8), textcoords="offset points",
-                        ha="right" if at_end else "left", fontsize=8, color=VAL_COLOR)
+                        ha="right" if at_end else "left", fontsize=9, color=VAL_COLOR)
     if train.size <= 20:
         ax.set_xticks(epochs)
     return _finish_axes(ax, "epoch", metric, title)
+
+
+def _log_minor_label(value: float, _pos=None) -> str:
+    """Label a log axis' minor ticks at 2x and 5x a power of ten only (the rest would crowd)."""
+    if value <= 0:
+        return ""
+    mantissa = round(value / 10 ** math.floor(math.log10(value)), 6)
+    return f"{value:g}" if mantissa in (2, 5) else ""
 
 
 def plot_learning_curves_grid(
@@ -159,11 +167,14 @@ def plot_learning_curves_grid(
     metric: str = "loss",
     ncols: int = 3,
     sharey: bool = True,
+    log_y: bool = False,
     fig=None,
 ):
     """Small multiples: one panel of train/validation ``metric`` per model, on shared axes.
 
     histories : {model name: Keras history dict}
+    log_y : a logarithmic y axis (shows a small rise of a low validation loss beside a
+        training loss that falls by orders of magnitude)
     Returns the Figure.
     """
     n = len(histories)
@@ -172,10 +183,15 @@ def plot_learning_curves_grid(
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     if fig is None:
-        fig = plt.figure(figsize=(4.2 * ncols, 3.2 * nrows), layout="constrained")
+        fig = plt.figure(figsize=(3.5 * ncols, 3.0 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=sharey, squeeze=False).ravel()
     for ax, (name, hist) in zip(axes, histories.items()):
         plot_learning_curves(hist, metric=metric, ax=ax, title=name)
+        if log_y:
+            ax.set_yscale("log")
+            ax.set_ylabel(f"{metric} (log scale)")
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(FuncFormatter(_log_minor_label))
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig

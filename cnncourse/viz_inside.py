@@ -219,31 +219,39 @@ def plot_gradcam(
     titles: Sequence[str] | None = None,
     *,
     alpha: float = 0.5,
+    per_row: int = 3,
     fig=None,
 ):
     """Each image beside the same image with its Grad-CAM heatmap laid over it.
 
     images : (N, H, W, C) in [0, 1]; heatmaps : (N, H, W) in [0, 1]
-    Returns the Figure: N rows, two columns.
+    per_row : image pairs side by side
+    Returns the Figure: pairs of panels, ``per_row`` pairs a row, one colour bar.
     """
     images, heatmaps = np.asarray(images), np.asarray(heatmaps)
     if images.shape[:3] != heatmaps.shape:
         raise ValueError(f"heatmaps {heatmaps.shape} must match images {images.shape[:3]}")
     n = len(images)
+    rows, pairs = _grid(n, per_row)
     if fig is None:
-        fig = plt.figure(figsize=(4.2, 2.0 * n), layout="constrained")
-    axes = fig.subplots(n, 2, squeeze=False)
-    for i, (ax_img, ax_cam) in enumerate(axes):
+        fig = plt.figure(figsize=(3.2 * pairs + 0.8, 1.85 * rows + 0.4), layout="constrained")
+    axes = fig.subplots(rows, 2 * pairs, squeeze=False)
+    for i in range(rows * pairs):
+        ax_img, ax_cam = axes[i // pairs, 2 * (i % pairs)], axes[i // pairs, 2 * (i % pairs) + 1]
+        _bare(ax_img)
+        _bare(ax_cam)
+        if i >= n:
+            ax_img.set_visible(False)
+            ax_cam.set_visible(False)
+            continue
         img = images[i][..., 0] if images.shape[-1] == 1 else images[i]
         ax_img.imshow(img, cmap="gray_r", vmin=0, vmax=1)
         ax_cam.imshow(img, cmap="gray_r", vmin=0, vmax=1)
         im = ax_cam.imshow(heatmaps[i], cmap="jet", alpha=alpha, vmin=0, vmax=1)
-        _bare(ax_img)
-        _bare(ax_cam)
         if titles is not None:
-            ax_img.set_title(titles[i], fontsize=8)
-        ax_cam.set_title("Grad-CAM", fontsize=8)
-    fig.colorbar(im, ax=axes[:, 1].tolist(), shrink=0.6, label="evidence (relative)")
+            ax_img.set_title(titles[i], fontsize=9)
+        ax_cam.set_title("Grad-CAM", fontsize=9)
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="evidence (relative)")
     return fig
 
 

@@ -57,6 +57,8 @@ def test_curves_grid_one_panel_per_model_shared_y():
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in visible] == ["a", "b", "c", "d"]
     assert visible[0].get_shared_y_axes().joined(visible[0], visible[3])
+    logged = viz.plot_learning_curves_grid({"a": HISTORY, "b": HISTORY}, log_y=True)
+    assert all(ax.get_yscale() == "log" for ax in logged.axes)
 
 
 def test_results_vs_article_plots_both_series():
