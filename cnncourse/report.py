@@ -34,8 +34,10 @@ def _notebook_entry(metrics: dict, notebook: str | None = None) -> dict:
     return entry
 
 
-def report_metric(name: str, value: float, *, digits: int = 4) -> float:
-    """Print ``name = value`` and record it in ``$CNNCOURSE_METRICS`` if that is set. Returns ``value``."""
+def report_metric(name: str, value: float, *, digits: int = 4) -> None:
+    """Print ``name = value`` and record it in ``$CNNCOURSE_METRICS`` if that is set.
+
+    Returns nothing, so that a cell ending with it shows no stray ``Out:`` value."""
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"metric {name!r} is not a finite number: {value}")
@@ -45,7 +47,6 @@ def report_metric(name: str, value: float, *, digits: int = 4) -> float:
         metrics = read_metrics(path)
         _notebook_entry(metrics)["metrics"][name] = value
         write_metrics(path, metrics)
-    return value
 
 
 def record_claim(record: dict) -> None:

@@ -51,7 +51,7 @@ def test_report_metric_prints_and_records(tmp_path, monkeypatch, capsys):
     path = tmp_path / "build" / "metrics.json"
     monkeypatch.setenv(report.METRICS_ENV, str(path))
     monkeypatch.setenv(report.NOTEBOOK_ENV, "01_x")
-    report.report_metric("acc", 0.5)
+    assert report.report_metric("acc", 0.5) is None      # a cell ending with it shows no stray Out: value
     report.report_metric("loss", 1.25)
     assert "[metric] acc = 0.5000" in capsys.readouterr().out
     assert json.loads(path.read_text()) == {"01_x": {"metrics": {"acc": 0.5, "loss": 1.25}, "claims": []}}
