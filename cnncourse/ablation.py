@@ -1,15 +1,20 @@
 """An ablation: train cumulative configurations one after another and tabulate what each
-technique added (lesson 05, article 002).  Resumable: each finished run is saved as JSON,
-and a rerun with the same settings loads it instead of training again.
+technique added (lesson 05, article 002).  Resumable: each finished run is saved as JSON
+with a key that cannot go stale (the settings, a fingerprint of the code that builds and
+trains the configuration, and of the exact data), and a rerun with the same key loads it
+instead of training again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 import os
 import re
 import sys
 import time
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -75,6 +80,64 @@ def build_configuration_model(config: AblationConfig, *, width: float = 1.0, inp
     return build_ablation_cnn(width=width, batch_norm=config.batch_norm, residual=config.residual,
                               global_pooling=config.global_pooling, dropout=config.dropout,
                               input_shape=input_shape, num_classes=num_classes)
+
+
+def code_fingerprint(*functions) -> str:
+    """A sha256 of the source of ``functions`` and, recursively, of every function or class of
+    their own modules that they name (the private helpers a builder calls, say).
+
+    Any edit to that code, including a learner's, gives another fingerprint, so a saved
+    result of the old code is never taken for one of the new.
+    """
+    seen: dict[str, str] = {}
+
+    def visit(obj) -> None:
+        key = f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+        if key in seen:
+            return
+        try:
+            seen[key] = inspect.getsource(obj)
+        except (OSError, TypeError):      # no source to read (a builtin, a C extension)
+            seen[key] = repr(obj)
+            return
+        module = sys.modules.get(getattr(obj, "__module__", ""), None)
+        codes = [obj.__code__] if isinstance(obj, types.FunctionType) else [
+            f.__code__ for f in vars(obj).values() if isinstance(f, types.FunctionType)]
+        names = set()
+        while codes:                       # nested functions and lambdas name helpers too
+            code = codes.pop()
+            names.update(code.co_names)
+            codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        for name in sorted(names):
+            target = getattr(module, name, None) if module is not None else None
+            if isinstance(target, (types.FunctionType, type)) and getattr(target, "__module__", "") == module.__name__:
+                visit(target)
+
+    for function in functions:
+        visit(function)
+    digest = hashlib.sha256()
+    for key in sorted(seen):
+        digest.update(f"{key}\n{seen[key]}\n".encode())
+    return digest.hexdigest()
+
+
+def data_fingerprint(data: ImageDataset) -> str:
+    """A sha256 of the exact training and test arrays (images and labels) a run uses."""
+    from .transfer import array_sha256
+
+    digest = hashlib.sha256()
+    for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+        digest.update(array_sha256(array).encode())
+    return digest.hexdigest()
+
+
+def ablation_code_fingerprint() -> str:
+    """The fingerprint of everything that builds and trains a configuration (see :func:`code_fingerprint`)."""
+    from . import augment, models
+
+    return code_fingerprint(train_configuration, build_configuration_model, models.build_ablation_cnn,
+                            augment.build_augmenter, augment.make_train_dataset, augment.sample_mixup_weights,
+                            augment.mix_batches, set_seed)
 
 
 class _EpochTimer(keras.callbacks.Callback):
@@ -164,9 +227,11 @@ def run_ablation(
     configs     : {row name: configuration}, default :func:`cumulative_configs`
     seeds       : one run per seed; with several, the table shows mean and std
     results_dir : each finished run is saved there as JSON; a later call with the
-        same settings (configuration, width, epochs, batch size, data sizes, seed)
-        loads it instead of training, so an interrupted ablation continues where it
-        stopped.  Files whose settings differ are retrained (and overwritten).
+        same key (configuration, width, epochs, batch size, seed, the fingerprint of
+        the code that builds and trains it, and of the exact data) loads it instead of
+        training, so an interrupted ablation continues where it stopped.  A file with
+        another key is retrained (and overwritten); an unreadable or partial one is
+        reported and retrained.
     article     : {row name: the article's accuracy} for the comparison columns
     run_eagerly : passed to ``compile`` (faster for a few steps; see ``Profile.run_eagerly``)
 
@@ -184,23 +249,21 @@ def run_ablation(
         folder.mkdir(parents=True, exist_ok=True)
     runs: dict[str, list[dict]] = {}
     resumed: list[str] = []
+    fingerprints = ({"code": ablation_code_fingerprint(), "data": data_fingerprint(data)}
+                    if folder is not None else {})
     for index, (name, config) in enumerate(configs.items()):
         runs[name] = []
         for seed in seeds:
             settings = {"config": asdict(config), "width": width, "epochs": epochs, "batch_size": batch_size,
                         "n_train": int(len(data.x_train)), "n_test": int(len(data.x_test)),
-                        "dataset": data.name, "seed": int(seed)}
+                        "dataset": data.name, "seed": int(seed), **fingerprints}
             path = folder / f"{index:02d}_{_slug(name)}_seed{seed}.json" if folder is not None else None
-            if path is not None and path.exists():
-                try:
-                    stored = json.loads(path.read_text())
-                except (OSError, json.JSONDecodeError):
-                    stored = {}
-                if stored.get("settings") == settings:
-                    runs[name].append(stored["result"])
-                    resumed.append(f"{name} (seed {seed})")
-                    print(f"{name} (seed {seed}): loaded from {path}", file=sys.stdout)
-                    continue
+            stored = _read_run(path, settings) if path is not None else None
+            if stored is not None:
+                runs[name].append(stored)
+                resumed.append(f"{name} (seed {seed})")
+                print(f"{name} (seed {seed}): loaded from {path}", file=sys.stdout)
+                continue
             result = train_configuration(config, data, width=width, epochs=epochs, batch_size=batch_size,
                                          seed=seed, progress=progress, name=f"{name} (seed {seed})",
                                          run_eagerly=run_eagerly)
@@ -210,6 +273,31 @@ def run_ablation(
                 partial.replace(path)   # a crash mid-write never leaves a half file behind
             runs[name].append(result)
     return AblationResult(table=_ablation_table(runs, article or {}), runs=runs, resumed=resumed)
+
+
+_RESULT_KEYS = ("params", "test_loss", "test_accuracy", "history", "epoch_seconds")
+
+
+def _read_run(path: Path, settings: dict) -> dict | None:
+    """The saved result at ``path`` if it is whole and was made with ``settings``; else None,
+    printing why when a file was there."""
+    if not path.exists():
+        return None
+    try:
+        stored = json.loads(path.read_text())
+        result = stored["result"]
+        whole = all(k in result for k in _RESULT_KEYS) and len(result["history"]["loss"]) == settings["epochs"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        print(f"{path.name} is unreadable or partial ({type(err).__name__}); training this run again")
+        return None
+    if stored.get("settings") != settings:
+        changed = sorted(k for k in settings if stored.get("settings", {}).get(k) != settings[k])
+        print(f"{path.name} was made with other {', '.join(changed)}; training this run again")
+        return None
+    if not whole:
+        print(f"{path.name} is partial; training this run again")
+        return None
+    return result
 
 
 def _ablation_table(runs: Mapping[str, list[dict]], article: Mapping[str, float]) -> pd.DataFrame:

@@ -110,3 +110,96 @@ def test_several_seeds_give_mean_and_std():
     assert len(result.runs["base CNN"]) == 2
     assert np.isfinite(result.table.test_accuracy_std.iloc[0])
     assert set(result.histories(1)) == {"base CNN"}
+
+
+# ----------------------------------------------------------------------------- a resume key that cannot go stale
+def _build_from_source(folder, source):
+    """Load ``source`` as a module named fp_module from its own file in ``folder``; return its ``build``."""
+    import importlib.util
+
+    folder.mkdir()
+    path = folder / "fp_module.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("fp_module", path)
+    module = importlib.util.module_from_spec(spec)
+    import sys
+
+    sys.modules["fp_module"] = module          # the fingerprint looks helpers up in the function's module
+    spec.loader.exec_module(module)
+    return module.build
+
+
+SOURCE = ("def _helper(x):\n    return x + 1\n\n"
+          "def build(x):\n    return _helper(x) * 2\n\n"
+          "def unrelated():\n    return 0\n")
+
+
+def test_code_fingerprint_follows_the_helpers_a_builder_calls(tmp_path):
+    fingerprint = ablation.code_fingerprint
+    original = fingerprint(_build_from_source(tmp_path / "a", SOURCE))
+    helper_edited = fingerprint(_build_from_source(tmp_path / "b", SOURCE.replace("x + 1", "x + 2")))
+    unrelated_edited = fingerprint(_build_from_source(tmp_path / "c", SOURCE.replace("return 0", "return 1")))
+    commented = fingerprint(_build_from_source(tmp_path / "d", SOURCE + "\n# a comment at the end\n"))
+    assert helper_edited != original          # an edit to a helper the builder calls changes its fingerprint
+    assert unrelated_edited == original       # an edit to code it never calls does not
+    assert commented == original
+    # the real one covers the private helpers of the lesson 05 builder
+    assert ablation.ablation_code_fingerprint() == ablation.ablation_code_fingerprint()
+
+
+def _resume_kwargs(tmp_path):
+    configs = dict(list(ablation.cumulative_configs().items())[:2])
+    return dict(configs=configs, width=0.125, epochs=1, batch_size=16, results_dir=tmp_path, progress=False)
+
+
+def test_an_unchanged_rerun_loads_everything(tmp_path):
+    data = _tiny_cifar()
+    ablation.run_ablation(data, **_resume_kwargs(tmp_path))
+    again = ablation.run_ablation(data, **_resume_kwargs(tmp_path))
+    assert again.resumed == ["base CNN (seed 42)", "+ augmentation (seed 42)"]
+
+
+def test_a_changed_builder_retrains(tmp_path, monkeypatch, capsys):
+    data = _tiny_cifar()
+    ablation.run_ablation(data, **_resume_kwargs(tmp_path))
+    real = models.build_ablation_cnn
+
+    def edited(*args, **kwargs):          # a learner's edit: same signature, another network
+        kwargs["dropout"] = 0.5
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(models, "build_ablation_cnn", edited)
+    again = ablation.run_ablation(data, **_resume_kwargs(tmp_path))
+    assert again.resumed == []
+    assert "made with other code" in capsys.readouterr().out
+
+
+def test_a_changed_subset_retrains(tmp_path, capsys):
+    from dataclasses import replace
+
+    data = _tiny_cifar()
+    ablation.run_ablation(data, **_resume_kwargs(tmp_path))
+    other = replace(data, x_train=data.x_train[::-1].copy(), y_train=data.y_train[::-1].copy())  # same size, other order
+    again = ablation.run_ablation(other, **_resume_kwargs(tmp_path))
+    assert again.resumed == []
+    assert "made with other data" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage", ["truncated", "no history", "fewer epochs"])
+def test_a_corrupt_or_partial_result_is_reported_and_retrained(tmp_path, capsys, damage):
+    data = _tiny_cifar()
+    ablation.run_ablation(data, **_resume_kwargs(tmp_path))
+    path = tmp_path / "01_augmentation_seed42.json"
+    stored = json.loads(path.read_text())
+    if damage == "truncated":
+        path.write_text(path.read_text()[:40])
+    elif damage == "no history":
+        del stored["result"]["history"]
+        path.write_text(json.dumps(stored))
+    else:
+        stored["result"]["history"]["loss"] = []
+        path.write_text(json.dumps(stored))
+    again = ablation.run_ablation(data, **_resume_kwargs(tmp_path))
+    assert again.resumed == ["base CNN (seed 42)"]
+    out = capsys.readouterr().out
+    assert "01_augmentation_seed42.json is" in out and "training this run again" in out
