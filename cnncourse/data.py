@@ -447,7 +447,7 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(images), labels.astype(np.int64)
 
 
-def _load_cifar_folder(folder: Path, n_train: int | None) -> tuple[np.ndarray, ...]:  # n_train: images needed
+def _load_cifar_folder(folder: Path, n_train: int | None) -> tuple[np.ndarray, ...]:
     """Read training batches in order until ``n_train`` images are in hand (all five for None)."""
     parts, have = [], 0
     for i in range(1, 6):

@@ -81,7 +81,9 @@ def _logits_and_layer_model(model: keras.Model, layer: keras.layers.Layer):
         def logits_model(x, training=False):
             maps, features = inner(x, training=training)
             logits = keras.ops.matmul(features, last.kernel)
-            return maps, logits + last.bias if last.use_bias else logits
+            if last.use_bias:
+                logits = logits + last.bias
+            return maps, logits
 
         return logits_model
     return keras.Model(model.inputs, [layer.output, model.output])
