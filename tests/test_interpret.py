@@ -118,3 +118,15 @@ def test_gradcam_differentiates_the_logit_not_the_softmax_probability():
     dense.kernel.assign(dense.kernel * 30.0)
     dense.bias.assign(dense.bias * 30.0)
     np.testing.assert_allclose(interpret.compute_gradcam(net, x, "conv", class_index=4), cams, atol=1e-4)
+
+
+def test_gradcam_on_a_softmax_layer_without_bias():
+    import keras
+
+    inputs = keras.Input((12, 12, 1))
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(inputs)
+    x = keras.layers.Flatten()(x)
+    outputs = keras.layers.Dense(3, activation="softmax", use_bias=False, name="output")(x)
+    cams = interpret.compute_gradcam(keras.Model(inputs, outputs), np.random.default_rng(0).random((2, 12, 12, 1)),
+                                     "conv")
+    assert cams.shape == (2, 12, 12) and 0 <= cams.min() and cams.max() <= 1
