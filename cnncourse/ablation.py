@@ -217,6 +217,7 @@ def run_ablation(
     epochs: int,
     batch_size: int = 128,
     seeds: Sequence[int] = (42,),
+    repeat_rows: Sequence[str] | None = None,
     results_dir: str | os.PathLike | None = None,
     article: Mapping[str, float] | None = None,
     progress: bool = True,
@@ -226,6 +227,8 @@ def run_ablation(
 
     configs     : {row name: configuration}, default :func:`cumulative_configs`
     seeds       : one run per seed; with several, the table shows mean and std
+    repeat_rows : the rows that run with every seed; the others run once, with the first
+        seed (None: every row runs with every seed)
     results_dir : each finished run is saved there as JSON; a later call with the
         same key (configuration, width, epochs, batch size, seed, the fingerprint of
         the code that builds and trains it, and of the exact data) loads it instead of
@@ -235,8 +238,8 @@ def run_ablation(
     article     : {row name: the article's accuracy} for the comparison columns
     run_eagerly : passed to ``compile`` (faster for a few steps; see ``Profile.run_eagerly``)
 
-    Table columns: configuration, params, test_accuracy (mean over seeds),
-    test_accuracy_std, change (from the row above, in accuracy), article_accuracy,
+    Table columns: configuration, params, runs (how many seeds), test_accuracy (mean over
+    seeds), test_accuracy_std, change (from the row above, in accuracy), article_accuracy,
     article_change, final_train_accuracy, s_per_epoch.
     """
     configs = dict(configs or cumulative_configs())
@@ -244,6 +247,9 @@ def run_ablation(
         raise ValueError("configs is empty")
     if not seeds:
         raise ValueError("seeds is empty")
+    unknown = set(repeat_rows or ()) - set(configs)
+    if unknown:
+        raise ValueError(f"repeat_rows names unknown rows {sorted(unknown)}; rows: {list(configs)}")
     folder = Path(results_dir) if results_dir is not None else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -253,7 +259,7 @@ def run_ablation(
                     if folder is not None else {})
     for index, (name, config) in enumerate(configs.items()):
         runs[name] = []
-        for seed in seeds:
+        for seed in (seeds if repeat_rows is None or name in repeat_rows else seeds[:1]):
             settings = {"config": asdict(config), "width": width, "epochs": epochs, "batch_size": batch_size,
                         "n_train": int(len(data.x_train)), "n_test": int(len(data.x_test)),
                         "dataset": data.name, "seed": int(seed), **fingerprints}
@@ -300,6 +306,17 @@ def _read_run(path: Path, settings: dict) -> dict | None:
     return result
 
 
+def pooled_seed_std(table: pd.DataFrame) -> float:
+    """The run-to-run spread of one configuration's test accuracy, pooled over the rows that
+    ran with several seeds (the root of their mean variance); NaN when no row did.  It stands
+    for the noise of every run, the single ones included."""
+    repeated = table[table["runs"] > 1]
+    if repeated.empty:
+        return float("nan")
+    weights = repeated["runs"] - 1
+    return float(np.sqrt((weights * repeated["test_accuracy_std"] ** 2).sum() / weights.sum()))
+
+
 def _ablation_table(runs: Mapping[str, list[dict]], article: Mapping[str, float]) -> pd.DataFrame:
     rows = []
     for name, results in runs.items():
@@ -307,6 +324,7 @@ def _ablation_table(runs: Mapping[str, list[dict]], article: Mapping[str, float]
         rows.append({
             "configuration": name,
             "params": results[0]["params"],
+            "runs": len(results),
             "test_accuracy": float(accuracies.mean()),
             "test_accuracy_std": float(accuracies.std(ddof=1)) if len(accuracies) > 1 else np.nan,
             "article_accuracy": article.get(name, np.nan),
@@ -314,6 +332,6 @@ def _ablation_table(runs: Mapping[str, list[dict]], article: Mapping[str, float]
             "s_per_epoch": float(np.mean([np.mean(r["epoch_seconds"]) for r in results])),
         })
     table = pd.DataFrame(rows)
-    table.insert(4, "change", table["test_accuracy"].diff())
-    table.insert(6, "article_change", table["article_accuracy"].astype(float).diff())
+    table.insert(5, "change", table["test_accuracy"].diff())
+    table.insert(7, "article_change", table["article_accuracy"].astype(float).diff())
     return table

@@ -203,3 +203,20 @@ def test_a_corrupt_or_partial_result_is_reported_and_retrained(tmp_path, capsys,
     assert again.resumed == ["base CNN (seed 42)"]
     out = capsys.readouterr().out
     assert "01_augmentation_seed42.json is" in out and "training this run again" in out
+
+
+def test_repeat_rows_run_every_seed_and_the_others_once(tmp_path):
+    data = _tiny_cifar()
+    configs = dict(list(ablation.cumulative_configs().items())[:3])
+    result = ablation.run_ablation(data, configs=configs, width=0.125, epochs=1, batch_size=16, seeds=(1, 2, 3),
+                                   repeat_rows=("base CNN", "+ batch norm"), progress=False)
+    assert [len(result.runs[r]) for r in configs] == [3, 1, 3]
+    assert result.table.runs.tolist() == [3, 1, 3]
+    assert np.isnan(result.table.test_accuracy_std.iloc[1])
+    stds = result.table.test_accuracy_std.iloc[[0, 2]].to_numpy()
+    assert ablation.pooled_seed_std(result.table) == pytest.approx(np.sqrt((stds ** 2).mean()))
+    with pytest.raises(ValueError, match="unknown rows"):
+        ablation.run_ablation(data, configs=configs, epochs=1, seeds=(1, 2), repeat_rows=("+ dropout",))
+    once = ablation.run_ablation(data, configs=configs, width=0.125, epochs=1, batch_size=16, seeds=(1, 2),
+                                 repeat_rows=(), progress=False)
+    assert once.table.runs.tolist() == [1, 1, 1] and np.isnan(ablation.pooled_seed_std(once.table))
