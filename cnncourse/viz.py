@@ -317,9 +317,10 @@ def plot_results_vs_article(
     if bars:
         ax.barh(y + 0.2, theirs, height=0.38, color=ARTICLE_COLOR, label="article")
         ax.barh(y - 0.2, ours, height=0.38, color=TRAIN_COLOR, label="your run", xerr=xerr)
-        for yi, a in zip(y, ours):
-            ax.annotate(f"{a:.1f}" if percent else f"{a:.3f}", (a, yi - 0.2), xytext=(3, 0),
-                        textcoords="offset points", va="center", fontsize=8)
+        ends = ours + (xerr if xerr is not None else 0)      # write the value past its error bar
+        for yi, a, end in zip(y, ours, ends):
+            ax.annotate(f"{a:.1f}" if percent else f"{a:.3f}", (end, yi - 0.2), xytext=(4, 0),
+                        textcoords="offset points", va="center", fontsize=9)
     else:
         for yi, a, b in zip(y, ours, theirs):
             if np.isfinite(b):
