@@ -9,7 +9,7 @@ Four measurements, printed as tables and appended as one JSON line to
 ``build/benchmarks.jsonl``:
 
 1. ratio: per epoch, the four models' embedding work (probe prediction + UMAP of the
-   probe) divided by that epoch's training time (the laptop target: at most 1/3);
+   probe) divided by that epoch's training time (the laptop target: at most 1/10);
 2. the article's approach: the hidden layer of one model for all 60,000 training images,
    then UMAP on all of them (one epoch of one model), against ours (the probe);
 3. alignment: UMAP initialised from the previous epoch (what the lesson uses) against

@@ -41,7 +41,7 @@ ARTICLE_FIGURES = {
     "check_L1_units_using_signal": (
         articles.LESSON03_L1_UNITS_USING_SIGNAL, lambda v, a: v <= 2 * a, "a few units, as the article's 'about 5'"),
     "check_L1_noise_zero_fraction": (1.0, lambda v, a: v >= 0.95, "noise weights exactly zero"),
-    "embedding_to_training_ratio": (1 / 3, lambda v, a: v <= a, "lesson 04: embedding at most 1/3 of training"),
+    "embedding_to_training_ratio": (1 / 10, lambda v, a: v <= a, "lesson 04: embedding at most 1/10 of training"),
 }
 
 

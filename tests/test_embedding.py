@@ -78,3 +78,22 @@ def test_spread_epochs_picks_evenly_and_keeps_ends():
     assert embedding.spread_epochs(range(9), 5) == [0, 2, 4, 6, 8]
     assert embedding.spread_epochs([0, 1], 6) == [0, 1]
     assert embedding.spread_epochs(range(101), 6) == [0, 20, 40, 60, 80, 100]
+
+
+def test_a_warm_started_epoch_runs_the_fewer_optimisation_epochs(monkeypatch):
+    import umap
+
+    seen = []
+    real = umap.UMAP.__init__
+
+    def spy(self, *args, **kwargs):
+        seen.append((kwargs.get("n_epochs"), isinstance(kwargs.get("init"), np.ndarray)))
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(umap.UMAP, "__init__", spy)
+    features = {epoch: _blobs(spread=4.0 - epoch)[0] for epoch in range(3)}
+    embedding.embed_epochs(features, n_neighbors=10, seed=0, warm_epochs=25)
+    assert seen == [(None, False), (25, True), (25, True)]     # the first epoch: umap's default, from spectral
+    seen.clear()
+    embedding.embed_epochs(features, n_neighbors=10, seed=0, align=False, warm_epochs=25)
+    assert seen == [(None, False)] * 3                          # independent runs are never warm
