@@ -16,11 +16,17 @@ Modules, one responsibility each:
 - :mod:`cnncourse.report`    report a notebook's metrics to the runner
 - :mod:`cnncourse.articles`  the figures the source articles published
 - :mod:`cnncourse.runner`    run notebooks headless
+- :mod:`cnncourse.quiet`     keep TensorFlow's C++ log lines out of a notebook
 
 Importing the package imports no TensorFlow; the modules that need it do.
 """
 
 __version__ = "0.1.0"
+
+from .quiet import hide_tensorflow_logs, in_notebook_kernel  # noqa: E402
+
+if in_notebook_kernel():   # before TensorFlow loads: its C++ log lines stay out of the notebook
+    hide_tensorflow_logs()
 
 from .profiles import get_profile  # noqa: E402,F401  (light: no TensorFlow)
 from .reproducibility import set_seed  # noqa: E402,F401  (imports TensorFlow only when called)

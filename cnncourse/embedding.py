@@ -96,7 +96,9 @@ def embed_epochs(
 
     Returns {epoch: float32 array (n_probe, 2)}.
     """
-    import umap
+    with warnings.catch_warnings():   # umap-learn imports tqdm.auto, which warns when ipywidgets is missing
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import umap
 
     enable_compile_cache()
 

@@ -35,13 +35,16 @@ def _notebook_entry(metrics: dict, notebook: str | None = None) -> dict:
 
 
 def report_metric(name: str, value: float, *, digits: int = 4) -> None:
-    """Print ``name = value`` and record it in ``$CNNCOURSE_METRICS`` if that is set.
+    """Record ``name = value`` in ``$CNNCOURSE_METRICS`` if that is set, and print it (outside a notebook).
 
     Returns nothing, so that a cell ending with it shows no stray ``Out:`` value."""
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"metric {name!r} is not a finite number: {value}")
-    print(f"[metric] {name} = {value:.{digits}f}")
+    from .quiet import in_notebook_kernel
+
+    if not in_notebook_kernel():   # a learner's notebook shows the lesson's own output, not bookkeeping
+        print(f"[metric] {name} = {value:.{digits}f}")
     path = _metrics_path()
     if path:
         metrics = read_metrics(path)

@@ -112,3 +112,28 @@ def test_only_smoke_runs_eagerly_and_says_so():
     assert profiles.get_profile("smoke").run_eagerly
     assert "Keras runs eagerly" in profiles.get_profile("smoke").summary("lesson06")
     assert not profiles.get_profile("laptop").run_eagerly and not profiles.get_profile("full").run_eagerly
+
+
+def test_tensorflow_log_lines_are_dropped_and_the_rest_kept():
+    from cnncourse import quiet
+
+    dropped = [b"I0000 00:00:1795994676.611090    2900 port.cc:153] oneDNN custom operations are on.",
+               b"E0000 00:00:1795990707.763081   29927 node_def_util.cc:682] NodeDef mentions attribute",
+               b"W0000 00:00:1795990707.763081   29927 cpu_feature_guard.cc:227] This TensorFlow binary",
+               b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+               b"To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild"]
+    kept = [b"Traceback (most recent call last):", b"ValueError: Model 'x' has no layer 'conv1'",
+            b"WARNING: something a learner should see", b"I0000 is not a log line without its prefix"]
+    assert not any(quiet.keep_line(line) for line in dropped)
+    assert all(quiet.keep_line(line) for line in kept)
+    assert not quiet.in_notebook_kernel()      # pytest is not a Jupyter kernel: nothing is filtered here
+
+
+def test_the_filter_passes_other_output_through_a_descriptor(tmp_path):
+    import subprocess
+    import sys
+
+    script = ("import os, time\nfrom cnncourse import quiet\nquiet.hide_tensorflow_logs()\n"
+              "os.write(2, b'I0000 00:00:1.5    12 port.cc:153] chatter\\nkeep me\\n')\ntime.sleep(0.5)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stderr == "keep me\n"

@@ -1,0 +1,76 @@
+"""Keep TensorFlow's C++ log lines out of a learner's notebook.
+
+TensorFlow 2.21 writes start-up and data-pipeline messages (``I0000 ... cudart_stub``,
+``E0000 ... NodeDef mentions attribute``, "All log messages before absl::InitializeLog")
+straight to file descriptor 2, where no environment variable silences them, and a Jupyter
+kernel shows that descriptor in the notebook.  :func:`hide_tensorflow_logs` puts a filter
+on descriptor 2 that drops exactly those lines and passes everything else through.
+Importing :mod:`cnncourse` inside a Jupyter kernel calls it; elsewhere (scripts, tests,
+the CLI) nothing is changed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+
+# absl's log-line prefix: severity letter, MMDD, time, thread id, file:line]
+TF_LOG_LINE = re.compile(rb"^([IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w./-]+:\d+\]"
+                         rb"|WARNING: All log messages before absl::InitializeLog\(\)"
+                         rb"|To enable the following instructions: )")
+
+_installed = False
+
+
+def in_notebook_kernel() -> bool:
+    """True inside a Jupyter (ipykernel) kernel."""
+    if "ipykernel" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def keep_line(line: bytes) -> bool:
+    """False for a TensorFlow/absl C++ log line, True for anything else."""
+    return not TF_LOG_LINE.match(line.lstrip())
+
+
+def hide_tensorflow_logs(fd: int = 2) -> bool:
+    """Filter TensorFlow's C++ log lines out of descriptor ``fd`` for the rest of the process.
+
+    Call it before TensorFlow is imported.  Returns True when the filter was installed
+    (once per process), False when it already was.
+    """
+    global _installed
+    if _installed:
+        return False
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    target = os.dup(fd)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, fd)
+    os.close(write_end)
+
+    def pump() -> None:
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(read_end, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            *lines, pending = (pending + chunk).split(b"\n")
+            kept = b"".join(line + b"\n" for line in lines if keep_line(line))
+            if kept:
+                try:
+                    os.write(target, kept)
+                except OSError:
+                    pass
+
+    threading.Thread(target=pump, name="cnncourse-hide-tf-logs", daemon=True).start()
+    _installed = True
+    return True
