@@ -22,7 +22,7 @@ so ``python -m cnncourse run`` and the benchmark can print each lesson's claims.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -64,13 +64,28 @@ class Measurement:
         return cls(value, math.sqrt(value * (1.0 - value) / n), label, int(n))
 
     @classmethod
-    def over_seeds(cls, values: Sequence[float], label: str = "") -> "Measurement":
-        """The mean of runs that differ only in their seed: SE = std (ddof 1) / sqrt(runs)."""
+    def over_seeds(cls, values: Sequence[float], label: str = "", *, std: float | None = None,
+                   items: int | None = None) -> "Measurement":
+        """The mean of runs that differ only in their seed: SE = std (ddof 1) / sqrt(runs).
+
+        std   : the run-to-run spread to use instead of these values' own, e.g. one pooled
+                over several configurations (:func:`pooled_std`); then one run is enough
+        items : the values are accuracies on this many test items: their sampling variance,
+                p (1 - p) / items, which other seeds do not resample, is added to the SE
+        """
         values = np.asarray(values, dtype=float)
-        if values.size < 2:
-            raise ValueError(f"the spread over seeds needs at least 2 runs, got {values.size}")
-        return cls(float(values.mean()), float(values.std(ddof=1) / math.sqrt(values.size)), label,
-                   int(values.size))
+        if values.size < 1 or (std is None and values.size < 2):
+            raise ValueError(f"the spread over seeds needs at least 2 runs (or a given std), got {values.size}")
+        mean = float(values.mean())
+        spread = float(values.std(ddof=1)) if std is None else float(std)
+        if not math.isfinite(spread) or spread < 0:
+            raise ValueError(f"std must be finite and >= 0, got {spread}")
+        variance = spread**2 / values.size
+        if items is not None:
+            if not 0.0 <= mean <= 1.0 or items < 1:
+                raise ValueError(f"items applies to accuracies in [0, 1] on >= 1 items, got {mean} on {items}")
+            variance += mean * (1.0 - mean) / items
+        return cls(mean, math.sqrt(variance), label, int(values.size))
 
     @classmethod
     def exact(cls, value: float, label: str = "") -> "Measurement":
@@ -130,6 +145,54 @@ class Verdict:
         record = asdict(self)
         record["margin_se"] = None if math.isinf(self.margin_se) else round(self.margin_se, 3)
         return record
+
+
+def pooled_std(groups: Mapping[str, Sequence[float]]) -> float:
+    """The run-to-run standard deviation pooled over groups of repeated runs (e.g. one group per
+    model, one value per seed): sqrt(sum (n_i - 1) s_i^2 / sum (n_i - 1)).  Groups with one run add
+    nothing; NaN when no group has two."""
+    dof, total = 0, 0.0
+    for values in groups.values():
+        values = np.asarray(values, dtype=float)
+        if values.size > 1:
+            dof += values.size - 1
+            total += (values.size - 1) * values.var(ddof=1)
+    return math.sqrt(total / dof) if dof else float("nan")
+
+
+def check_best(
+    claim: str,
+    runs: Mapping[str, Sequence[float]],
+    best: str,
+    *,
+    items: int | None = None,
+    z: float = 2.0,
+    unit: str = "points",
+    show: bool = True,
+    record: bool = True,
+) -> Verdict:
+    """Check that ``best`` scores higher than every other entry of ``runs`` ({name: one value per
+    seed}), against the strongest rival (the highest mean).  Each mean's SE comes from the spread
+    over seeds pooled over all entries (:func:`pooled_std`), plus, with ``items``, the sampling
+    noise of an accuracy on that many test items.  With one run per entry there is no spread: the
+    SE is the sampling noise alone (``items``), or the values are taken as exact.  ``{rival}`` in
+    ``claim`` is replaced by the rival's name.  Returns the :class:`Verdict`.
+    """
+    if best not in runs or len(runs) < 2:
+        raise KeyError(f"{best!r} must be one of at least two entries; got {list(runs)}")
+    means = {name: float(np.mean(values)) for name, values in runs.items()}
+    rival = max((name for name in runs if name != best), key=means.get)
+    spread = pooled_std(runs)
+
+    def measure(name: str) -> Measurement:
+        if math.isfinite(spread):
+            return Measurement.over_seeds(runs[name], name, std=spread, items=items)
+        if items is not None:
+            return Measurement.accuracy(means[name], items, name)
+        return Measurement.exact(means[name], name)
+
+    return check_greater(claim.replace("{rival}", rival), measure(best), measure(rival), z=z, unit=unit,
+                         show=show, record=record)
 
 
 def decide(difference: float, se: float, z: float = 2.0) -> str:

@@ -255,6 +255,10 @@ def plot_train_val_by_model(
     return _finish_axes(ax, "epoch", metric.replace("_", " "), title, handles=handles)
 
 
+#: axis labels of the scores :func:`cnncourse.embedding.separability_by_epoch` computes
+SCORE_LABELS = {"knn_accuracy": "k-NN accuracy", "silhouette": "silhouette"}
+
+
 def plot_scores_by_epoch(
     table: pd.DataFrame,
     *,
@@ -265,22 +269,65 @@ def plot_scores_by_epoch(
     chance: float | None = None,
 ):
     """One line per ``label`` of a per-epoch ``score`` from a long table (columns label, 'epoch', score),
-    e.g. :func:`cnncourse.embedding.separability_by_epoch`'s.  ``chance`` draws a dotted reference line.
-    Returns the Axes.
+    e.g. :func:`cnncourse.embedding.separability_by_epoch`'s.  Where a label has several rows per
+    epoch (one per seed), the line is their mean and a shaded band spans their lowest to highest
+    value.  ``chance`` draws a dotted reference line.  Returns the Axes.
     """
     for col in (label, "epoch", score):
         if col not in table.columns:
             raise KeyError(f"table has no column {col!r}; columns: {list(table.columns)}")
     ax = _new_ax(ax, figsize=(6, 3.5))
+    repeated = False
     for name, rows in table.groupby(label, sort=False):
-        rows = rows.sort_values("epoch")
-        ax.plot(rows["epoch"], rows[score], "o-", ms=3, label=str(name))
+        by_epoch = rows.groupby("epoch")[score].agg(["mean", "min", "max", "count"]).sort_index()
+        (line,) = ax.plot(by_epoch.index, by_epoch["mean"], "o-", ms=3, label=str(name))
+        if by_epoch["count"].max() > 1:
+            repeated = True
+            ax.fill_between(by_epoch.index, by_epoch["min"], by_epoch["max"], color=line.get_color(),
+                            alpha=0.2, lw=0)
     if chance is not None:
         ax.axhline(chance, color="gray", ls=":", lw=1)
         ax.annotate("chance", (ax.get_xlim()[0], chance), xytext=(2, 2), textcoords="offset points",
                     fontsize=8, color="gray")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    return _finish_axes(ax, "epoch (0 = before training)", score.replace("_", " "), title)
+    ylabel = SCORE_LABELS.get(score, score.replace("_", " ")) + (" (mean; band: range over seeds)" if repeated else "")
+    return _finish_axes(ax, "epoch (0 = before training)", ylabel, title)
+
+
+def plot_runs_by_model(
+    runs: Mapping[str, Sequence[float]],
+    *,
+    ax=None,
+    xlabel: str = "test accuracy",
+    percent: bool = True,
+    title: str | None = None,
+):
+    """The result of every run, one row per model (best mean on top): a dot per run (seed), a bar
+    for the mean with a label, so the ranking is shown with its spread.
+
+    runs : {model: one value per seed}, fractions when ``percent``.  Returns the Axes.
+    """
+    if not runs:
+        raise ValueError("runs is empty")
+    order = sorted(runs, key=lambda name: np.mean(runs[name]))   # best last = top row
+    scale = 100.0 if percent else 1.0
+    ax = _new_ax(ax, figsize=(6, 0.6 * len(order) + 1.2))
+    for row, name in enumerate(order):
+        values = scale * np.asarray(runs[name], dtype=float)
+        mean = values.mean()
+        ax.plot([mean, mean], [row - 0.3, row + 0.3], color="black", lw=2)
+        ax.scatter(values, np.full(values.size, row), s=30, zorder=3, color="C0",
+                   label="one run (seed)" if row == 0 else None)
+        spread = f" ± {values.std(ddof=1):.1f}" if values.size > 1 and percent else ""
+        ax.annotate(f"{mean:.1f}{spread}" if percent else f"{mean:.3g}", (values.max(), row),
+                    xytext=(8, 0), textcoords="offset points", va="center", fontsize=9)
+    ax.set_yticks(range(len(order)), order)
+    ax.set_ylim(-0.6, len(order) - 0.4)
+    low, high = (scale * min(min(v) for v in runs.values()), scale * max(max(v) for v in runs.values()))
+    pad = max(high - low, 0.5 * scale / 100 if percent else 1e-3)
+    ax.set_xlim(low - 0.15 * pad, high + 0.45 * pad)   # room for the labels on the right
+    ax.plot([], [], color="black", lw=2, label="mean")
+    return _finish_axes(ax, xlabel + (" (%)" if percent else ""), "", title, grid="x")
 
 
 # ----------------------------------------------------------------------------- results vs the article
@@ -614,8 +661,8 @@ def save_embedding_animation(
     for name, by_epoch in embeddings.items():
         everything = np.concatenate([by_epoch[e] for e in epochs])
         lo, hi = everything.min(axis=0), everything.max(axis=0)
-        pad = 0.05 * (hi - lo)
-        limits[name] = (lo - pad, hi + pad)
+        centre, half = (lo + hi) / 2, 0.55 * float((hi - lo).max() or 1.0)   # square: equal aspect, no conflict
+        limits[name] = (centre - half, centre + half)
     frames = []
     n = len(embeddings)
     for epoch in epochs:
@@ -624,6 +671,7 @@ def save_embedding_animation(
         for ax, (name, by_epoch) in zip(axes, embeddings.items()):
             plot_embedding(by_epoch[epoch], labels, ax=ax, title=name, point_size=6)
             (x0, y0), (x1, y1) = limits[name]
+            ax.set_aspect("equal", adjustable="box")   # fixed, square limits: the box adapts, not the data
             ax.set_xlim(x0, x1)
             ax.set_ylim(y0, y1)
         fig.suptitle(f"epoch {epoch}" + (" (before training)" if epoch == 0 else ""), fontsize=11)

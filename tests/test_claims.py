@@ -123,3 +123,42 @@ def test_nothing_is_written_outside_the_runner(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     claims.check_greater("x", 1, 0, show=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_given_spread_and_the_test_items_make_the_standard_error():
+    pooled = Measurement.over_seeds([0.80], "one run", std=0.01)
+    assert pooled.se == pytest.approx(0.01) and pooled.n == 1
+    both = Measurement.over_seeds([0.80, 0.82], std=0.01, items=10_000)
+    assert both.se == pytest.approx(math.sqrt(0.01**2 / 2 + 0.81 * 0.19 / 10_000))
+    with pytest.raises(ValueError, match="accuracies"):
+        Measurement.over_seeds([3.0, 4.0], items=100)
+
+
+def test_pooled_std_weights_each_group_by_its_degrees_of_freedom():
+    # variances 0.0002 (1 dof) and 0.0001 (2 dof); the single run adds nothing
+    groups = {"A": [0.80, 0.82], "B": [0.70, 0.71, 0.72], "C": [0.5]}
+    assert claims.pooled_std(groups) == pytest.approx(math.sqrt((0.0002 + 2 * 0.0001) / 3))
+    assert math.isnan(claims.pooled_std({"A": [0.8], "B": [0.7]}))
+
+
+def test_check_best_compares_with_the_strongest_rival(capsys):
+    runs = {"A": [0.80, 0.81], "B": [0.86, 0.87], "C": [0.84, 0.85]}
+    v = claims.check_best("B is best (next: {rival})", runs, "B", items=10_000, record=False)
+    assert v.claim == "B is best (next: C)" and v.outcome == HOLDS
+    assert v.difference == pytest.approx(0.02)
+    assert "HOLDS" in capsys.readouterr().out
+    close = claims.check_best("C is best (next: {rival})", {"B": [0.85, 0.87], "C": [0.86, 0.84]}, "C",
+                              items=10_000, record=False)
+    assert close.outcome == WITHIN_NOISE and "next: B" in close.claim
+    worse = claims.check_best("A is best (next: {rival})", runs, "A", items=10_000, record=False)
+    assert worse.outcome == NOT_SEEN
+
+
+def test_check_best_with_one_run_each_uses_the_sampling_noise_or_none():
+    one = {"A": [0.80], "B": [0.79]}
+    v = claims.check_best("A", one, "A", items=1000, record=False, show=False)
+    assert v.se == pytest.approx(math.hypot(math.sqrt(0.8 * 0.2 / 1000), math.sqrt(0.79 * 0.21 / 1000)))
+    exact = claims.check_best("A", one, "A", record=False, show=False, unit="value")
+    assert exact.se == 0 and exact.outcome == HOLDS
+    with pytest.raises(KeyError, match="'Z' must be one of"):
+        claims.check_best("Z", one, "Z", record=False)

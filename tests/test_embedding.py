@@ -56,6 +56,27 @@ def test_embed_models_times_every_epoch_and_separability_table_is_long():
         embedding.separability_by_epoch(features, {"A": embeddings["A"]}, labels)
 
 
+def test_euclidean_distances_match_scipy_and_umap_gets_them_precomputed(monkeypatch):
+    from scipy.spatial.distance import cdist
+    import umap
+
+    x, _ = _blobs(spread=2.0)
+    d = embedding.euclidean_distances(x)
+    np.testing.assert_allclose(d, cdist(x.astype(float), x.astype(float)), atol=1e-6)
+    assert (np.diag(d) == 0).all()
+
+    seen = []
+    real = umap.UMAP.fit_transform
+    monkeypatch.setattr(umap.UMAP, "fit_transform",
+                        lambda self, data, *a, **k: seen.append((self.metric, data.shape)) or real(self, data, *a, **k))
+    embedding.embed_epochs({0: x, 1: x}, n_neighbors=10)
+    assert seen == [("precomputed", (90, 90))] * 2
+    monkeypatch.setattr(embedding, "UMAP_EXACT_LIMIT", 50)   # above umap's exact limit: the features themselves
+    seen.clear()
+    embedding.embed_epochs({0: x}, n_neighbors=10)
+    assert seen == [("euclidean", (90, 16))]
+
+
 def test_compile_cache_switches_umap_functions_on():
     assert embedding.enable_compile_cache() >= 0   # a second call switches nothing new
     from numba.core.caching import NullCache

@@ -121,13 +121,14 @@ def test_embedding_grid_rows_models_columns_epochs_one_legend():
         viz.plot_embedding_grid({"A": emb}, labels, list("0123456789"), epochs=[5])
 
 
-def test_embedding_animation_is_a_gif_with_one_frame_per_epoch(tmp_path):
+def test_embedding_animation_is_a_gif_with_one_frame_per_epoch(tmp_path, caplog):
     from PIL import Image
 
     rng = np.random.default_rng(0)
-    emb = {e: rng.normal(size=(15, 2)) for e in range(4)}
+    emb = {e: rng.normal(size=(15, 2)) * [3.0, 1.0] for e in range(4)}   # wider than tall
     path = viz.save_embedding_animation({"m": emb, "n": emb}, np.arange(15) % 3, tmp_path / "a" / "anim.gif",
                                         class_names=["a", "b", "c"])
+    assert "Ignoring fixed" not in caplog.text   # matplotlib's complaint about limits vs aspect
     with Image.open(path) as gif:
         assert gif.format == "GIF" and gif.n_frames == 4
         assert gif.size[0] > gif.size[1]  # two panels side by side
@@ -151,6 +152,29 @@ def test_scores_by_epoch_one_line_per_model_and_chance():
     np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), [0.3, 0.9])
     with pytest.raises(KeyError, match="no column 'silhouette'"):
         viz.plot_scores_by_epoch(table, score="silhouette")
+
+
+def test_scores_by_epoch_with_seeds_draws_the_mean_and_a_band():
+    table = pd.DataFrame({"model": ["A"] * 4, "epoch": [0, 1, 0, 1], "seed": [1, 1, 2, 2],
+                          "knn_accuracy": [0.2, 0.8, 0.4, 0.6]})
+    ax = viz.plot_scores_by_epoch(table, score="knn_accuracy")
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [0.3, 0.7])
+    (band,) = ax.collections
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(0.2) and ys.max() == pytest.approx(0.8)
+    assert "range over seeds" in ax.get_ylabel()
+
+
+def test_runs_by_model_one_dot_per_run_best_on_top():
+    runs = {"low": [0.80, 0.82], "high": [0.90, 0.88]}
+    ax = viz.plot_runs_by_model(runs)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["low", "high"]   # the top row is the last
+    dots = np.concatenate([c.get_offsets() for c in ax.collections])
+    assert sorted(dots[:, 0].round(1)) == [80.0, 82.0, 88.0, 90.0]
+    labels = [t.get_text() for t in ax.texts]
+    assert "89.0 ± 1.4" in labels and "81.0 ± 1.4" in labels
+    with pytest.raises(ValueError, match="empty"):
+        viz.plot_runs_by_model({})
 
 
 def test_soft_label_images_caption_the_two_largest_shares():
