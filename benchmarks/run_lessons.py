@@ -41,7 +41,6 @@ ARTICLE_FIGURES = {
     "check_L1_units_using_signal": (
         articles.LESSON03_L1_UNITS_USING_SIGNAL, lambda v, a: v <= 2 * a, "a few units, as the article's 'about 5'"),
     "check_L1_noise_zero_fraction": (1.0, lambda v, a: v >= 0.95, "noise weights exactly zero"),
-    "embedding_to_training_ratio": (1 / 10, lambda v, a: v <= a, "lesson 04: embedding at most 1/10 of training"),
 }
 
 
@@ -54,28 +53,8 @@ def _run_one(notebook: str, profile: str, output_dir: str) -> dict:
     return {
         "notebook": run.notebook, "profile": profile, "status": run.status, "error": run.error,
         "wall_s": round(run.seconds, 1), "kernel_peak_rss_mib": round(peak_kib / 1024, 1),
-        "slowest_cells": _slowest_cells(run.output), "metrics": run.metrics, "claims": run.claims,
+        "slowest_cells": run.slowest, "metrics": run.metrics, "claims": run.claims,
     }
-
-
-def _slowest_cells(executed: Path, n: int = 3) -> list[dict]:
-    """The ``n`` slowest code cells of an executed notebook: index, seconds, first line."""
-    import datetime
-
-    import nbformat
-
-    nb = nbformat.read(executed, as_version=4)
-    cells = []
-    for i, cell in enumerate(nb.cells):
-        timing = cell.get("metadata", {}).get("execution", {})
-        start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
-        if cell.cell_type != "code" or not (start and end):
-            continue
-        seconds = (datetime.datetime.fromisoformat(end.replace("Z", "+00:00"))
-                   - datetime.datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
-        first = next((line for line in cell.source.splitlines() if line.strip()), "")
-        cells.append({"cell": i, "seconds": round(seconds, 1), "first_line": first[:70]})
-    return sorted(cells, key=lambda c: -c["seconds"])[:n]
 
 
 def _verdict(name: str, value: float) -> tuple[str, str]:

@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--profile", choices=list(PROFILES), default=None,
                        help=f"run profile (default: ${PROFILE_ENV} or laptop)")
     p_run.add_argument("--output-dir", default="build", help="where executed copies go (default: build)")
-    p_run.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    p_run.add_argument("--timeout", type=int, default=None,
+                       help="seconds allowed per cell (default: 3600; no limit under the full profile)")
 
     args = parser.parse_args(argv)
     if args.command == "doctor":

@@ -15,8 +15,9 @@ Where the data comes from, in order:
        cifar-10-batches-py/   data_batch_1 ... data_batch_5  test_batch  batches.meta
 
    ``python -m cnncourse fetch`` downloads exactly this layout.
-2. Keras' own loaders (``keras.datasets``), which read ``$KERAS_HOME/datasets``
-   and download into it once when the machine is online.
+2. When a dataset's files are missing, the loader downloads them into that folder once
+   (:mod:`cnncourse.download`: official mirrors, checksums, timeouts), so a machine with
+   internet needs no setup and a classroom seeded offline never touches the network.
 
 Anything wrong -- missing files while offline, a truncated ``.gz``, a
 checksum that is not the published one, wrong shapes, fewer images than asked
@@ -48,7 +49,7 @@ class DataError(RuntimeError):
 
 
 class DataNotFoundError(DataError):
-    """The dataset is in neither the data directory nor the Keras cache, and could not be downloaded."""
+    """The dataset is not in the data directory and could not be downloaded."""
 
 
 class DataCorruptError(DataError):
@@ -83,7 +84,6 @@ class DatasetInfo:
     image_shape: tuple[int, int, int]
     train_size: int
     test_size: int
-    keras_loader: str  # name of the keras.datasets module used as a fallback
 
 
 _IDX_NAMES = (
@@ -112,7 +112,6 @@ DATASETS: dict[str, DatasetInfo] = {
         image_shape=(28, 28, 1),
         train_size=60000,
         test_size=10000,
-        keras_loader="mnist",
     ),
     "fashion_mnist": DatasetInfo(
         name="fashion_mnist",
@@ -130,7 +129,6 @@ DATASETS: dict[str, DatasetInfo] = {
         image_shape=(28, 28, 1),
         train_size=60000,
         test_size=10000,
-        keras_loader="fashion_mnist",
     ),
     "cifar10": DatasetInfo(
         name="cifar10",
@@ -146,7 +144,6 @@ DATASETS: dict[str, DatasetInfo] = {
         image_shape=(32, 32, 3),
         train_size=50000,
         test_size=10000,
-        keras_loader="cifar10",
     ),
 }
 
@@ -206,7 +203,7 @@ class ImageDataset:
         (or (N, features) for the generated check data of lesson 03)
     y_train, y_test : int64 arrays, shape (N,), or float32 one-hot arrays, shape (N, num_classes)
     class_names : the name of each class index
-    source : where the arrays were read from (a folder, or the Keras cache)
+    source : the folder the arrays were read from
     x_val, y_val : a validation set held out from the *training* split, disjoint from
         x_train (None when none was asked for); choose epochs on it, test once
     train_indices : the positions of x_train's images in the official training split
@@ -447,40 +444,70 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(images), labels.astype(np.int64)
 
 
+def _read_full_cifar_batch(path: Path, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`read_cifar_batch`, refusing a batch that does not hold the official ``rows`` images."""
+    x, y = read_cifar_batch(path)
+    if x.shape[0] != rows:
+        raise DataCorruptError(
+            f"{path} holds {x.shape[0]:,} images; an official CIFAR-10 batch holds {rows:,}. The file is cut "
+            f"short or not the official one. {_fix_hint(path)}"
+        )
+    return x, y
+
+
+def _cifar_rows() -> tuple[int, int]:
+    info = DATASETS["cifar10"]
+    return info.train_size // 5, info.test_size
+
+
 def _load_cifar_folder(folder: Path, n_train: int | None) -> tuple[np.ndarray, ...]:
-    """Read training batches in order until ``n_train`` images are in hand (all five for None)."""
+    """Read training batches in order until ``n_train`` images are in hand (all five for None).
+    Every batch read must hold the official number of images."""
+    train_rows, test_rows = _cifar_rows()
     parts, have = [], 0
     for i in range(1, 6):
         if n_train is not None and have >= n_train:
             break
-        parts.append(read_cifar_batch(folder / f"data_batch_{i}"))
+        parts.append(_read_full_cifar_batch(folder / f"data_batch_{i}", train_rows))
         have += parts[-1][0].shape[0]
-    x_test, y_test = read_cifar_batch(folder / "test_batch")
+    x_test, y_test = _read_full_cifar_batch(folder / "test_batch", test_rows)
     x_train = np.concatenate([p[0] for p in parts])
     y_train = np.concatenate([p[1] for p in parts])
     return x_train, y_train, x_test, y_test
 
 
-# ----------------------------------------------------------------------------- Keras fallback
-def _load_with_keras(info: DatasetInfo, looked_in: Path, missing: list[Path]) -> tuple[np.ndarray, ...]:
-    try:
-        import keras
+def check_cifar_folder(folder: str | os.PathLike) -> None:
+    """Check that a ``cifar-10-batches-py`` folder is complete: the five training batches and the
+    test batch each readable with the official number of images.  Raises DataError naming the
+    first file that is missing, cut short or not a batch."""
+    folder = Path(folder)
+    train_rows, test_rows = _cifar_rows()
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        if not (folder / name).is_file():
+            raise DataNotFoundError(f"{folder / name} is missing. {_fix_hint(folder / name)}")
+        _read_full_cifar_batch(folder / name, test_rows if name == "test_batch" else train_rows)
 
-        loader = getattr(keras.datasets, info.keras_loader)
-        (x_train, y_train), (x_test, y_test) = loader.load_data()
-    except Exception as err:  # noqa: BLE001 - any failure here means "not available"
-        shown = ", ".join(p.name for p in missing)
+
+# ----------------------------------------------------------------------------- download when missing
+def _download_missing(info: DatasetInfo, folder: Path, missing: list[Path]) -> None:
+    """Download a dataset whose files are missing from the data directory into it, once, with
+    timeouts (see :mod:`cnncourse.download`); DataNotFoundError saying what to do when it cannot."""
+    from .download import fetch_dataset
+
+    shown = ", ".join(p.name for p in missing)
+    print(f"{info.name}: {shown} not in {folder}; downloading the official files there (once).", flush=True)
+    try:
+        fetch_dataset(info.name, folder.parent)
+    except DataError as err:
         raise DataNotFoundError(
             f"{info.name} is not available.\n"
-            f"  Looked in the data directory {looked_in} for: {shown}\n"
-            f"  Then Keras' loader (cache {get_keras_home() / 'datasets'}) failed: {type(err).__name__}: {err}\n"
+            f"  Looked in the data directory {folder} for: {shown}\n"
+            f"  Then the download failed: {err}\n"
             f"  Fix: on a machine with internet, run `{FETCH_COMMAND}` (downloads every dataset into "
-            f"{looked_in.parent}); offline, copy the files there or set {DATA_ENV} to a folder that has them."
+            f"{folder.parent}); offline, copy the files there or set {DATA_ENV} to a folder that has them."
         ) from None
-    return x_train, np.ravel(y_train), x_test, np.ravel(y_test)
 
 
-# ----------------------------------------------------------------------------- loaders
 def load_dataset(
     name: str,
     n_train: int | None = None,
@@ -508,15 +535,13 @@ def load_dataset(
     info = _info(name)
     folder = dataset_dir(name, data_dir)
     missing = missing_files(name, data_dir)
-    if not missing:
-        source = str(folder)
-        if name == "cifar10":
-            arrays = _load_cifar_folder(folder, None if n_train is None else n_train + n_val)
-        else:
-            arrays = _load_idx_dataset(info, folder)
+    if missing:
+        _download_missing(info, folder, missing)
+    source = str(folder)
+    if name == "cifar10":
+        arrays = _load_cifar_folder(folder, None if n_train is None else n_train + n_val)
     else:
-        source = f"Keras cache ({get_keras_home() / 'datasets'})"
-        arrays = _load_with_keras(info, folder, missing)
+        arrays = _load_idx_dataset(info, folder)
     x_train, y_train, x_test, y_test = arrays
 
     if n_val < 0:

@@ -10,17 +10,23 @@ are never downloaded again.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
+import sys
 import tarfile
+import tempfile
+import time
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .data import (
+    DATA_ENV,
     DATASETS,
     DataCorruptError,
+    DataError,
     DataNotFoundError,
     dataset_dir,
     get_data_dir,
@@ -66,6 +72,8 @@ class PretrainedWeights:
     label: str
     filename: str
     origin: str
+    sha256: str | None = None   # of the file Keras Applications publishes (Keras itself gives none)
+    size: int | None = None     # bytes
 
     def cached_path(self, keras_home: Path | None = None) -> Path:
         return (keras_home or get_keras_home()) / "models" / self.filename
@@ -77,65 +85,112 @@ class WeightsNotAvailableError(RuntimeError):
 
 _MOBILENET_BASE = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
 MOBILENET_WEIGHTS: dict[float, PretrainedWeights] = {
-    alpha: PretrainedWeights(f"MobileNet alpha={alpha} (ImageNet, no top)", name, _MOBILENET_BASE + name)
-    for alpha, name in (
-        (0.25, "mobilenet_2_5_224_tf_no_top.h5"),
-        (1.0, "mobilenet_1_0_224_tf_no_top.h5"),
-    )
+    # Keras' mobilenet.py downloads these without a checksum.  The sha256 of the alpha 0.25 file and
+    # the sizes are those of the files at the origin URL (the alpha 1.0 file's hash was not
+    # available to check against, so its size is what is checked).
+    0.25: PretrainedWeights("MobileNet alpha=0.25 (ImageNet, no top)", "mobilenet_2_5_224_tf_no_top.h5",
+                            _MOBILENET_BASE + "mobilenet_2_5_224_tf_no_top.h5",
+                            sha256="dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf",
+                            size=2_108_140),
+    1.0: PretrainedWeights("MobileNet alpha=1.0 (ImageNet, no top)", "mobilenet_1_0_224_tf_no_top.h5",
+                           _MOBILENET_BASE + "mobilenet_1_0_224_tf_no_top.h5", size=17_225_924),
 }
 """The ImageNet MobileNet (v1) weights the course uses, by width multiplier alpha."""
 PRETRAINED_WEIGHTS: tuple[PretrainedWeights, ...] = tuple(MOBILENET_WEIGHTS.values())
 
 
 # ----------------------------------------------------------------------------- one file
+#: seconds a connection may stay silent (connecting, or between two blocks) before it counts as dead
+SOCKET_TIMEOUT_S = 15.0
+#: passes over the mirrors: a cut-off transfer or a checksum mismatch is tried again
+ATTEMPTS = 2
+
+
+def prepare_folder(folder: Path) -> Path:
+    """Create ``folder`` (and its parents) or raise DataNotFoundError saying why it cannot be used."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in [folder, *folder.parents] if p.exists() and not p.is_dir()), folder)
+        raise DataNotFoundError(
+            f"Cannot use {folder} as a folder: {blocker} is a file. Move that file away, or choose another "
+            f"data directory (set {DATA_ENV} or pass --data-dir)."
+        ) from None
+    except OSError as err:
+        raise DataNotFoundError(
+            f"Cannot create {folder} ({err.strerror or err}). Choose a folder you can write to "
+            f"(set {DATA_ENV} or pass --data-dir)."
+        ) from None
+    return folder
+
+
 def download_file(
     urls: Sequence[str],
     dest: str | os.PathLike,
     *,
     sha256: str | None = None,
     md5: str | None = None,
+    size: int | None = None,
     progress: bool = True,
+    timeout: float | None = None,
+    attempts: int | None = None,
+    deadline_s: float | None = None,
 ) -> Path:
-    """Download the first of ``urls`` that answers into ``dest`` and check its checksum.
+    """Download ``dest`` from the first of ``urls`` that delivers it whole, and check it.
 
-    The file is written to ``dest + '.part'`` and renamed only once complete and
-    verified.  Raises DataNotFoundError when no URL answers, DataCorruptError
-    when the download does not match the checksum.
+    Each URL is tried in turn, ``attempts`` passes over the list (default :data:`ATTEMPTS`):
+    a server that does not answer within ``timeout`` seconds (default :data:`SOCKET_TIMEOUT_S`;
+    also the longest silence allowed mid-transfer), a transfer cut short of its announced
+    length, or a file whose checksum (``sha256``, ``md5``) or ``size`` is not the published
+    one moves on to the next.  ``deadline_s`` bounds the whole call.  What is being fetched
+    is printed first.  The file is written to ``dest + '.part'`` and renamed only once
+    complete and verified.  Raises DataNotFoundError (listing every attempt and what to do)
+    when none succeeds.
     """
     from tqdm import tqdm
 
+    timeout = SOCKET_TIMEOUT_S if timeout is None else timeout
+    attempts = ATTEMPTS if attempts is None else attempts
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    prepare_folder(dest.parent)
     part = dest.with_name(dest.name + ".part")
-    errors = []
-    for url in urls:
-        try:
-            with urllib.request.urlopen(url, timeout=60) as response, open(part, "wb") as out:
-                total = int(response.headers.get("Content-Length") or 0) or None
-                h256, h5 = hashlib.sha256(), hashlib.md5()
-                with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
-                    while block := response.read(1 << 16):
-                        out.write(block)
-                        h256.update(block)
-                        h5.update(block)
-                        bar.update(len(block))
-        except (OSError, ValueError) as err:  # URLError and HTTPError are OSErrors
-            errors.append(f"{url}: {err}")
-            part.unlink(missing_ok=True)
-            continue
-        for algo, want, got in (("sha256", sha256, h256.hexdigest()), ("md5", md5, h5.hexdigest())):
-            if want is not None and got != want:
+    errors: list[str] = []
+    start = time.monotonic()
+    for attempt in range(attempts):
+        for url in urls:
+            if deadline_s is not None and time.monotonic() - start > deadline_s:
+                errors.append(f"gave up after {deadline_s:.0f} s")
+                break
+            print(f"Downloading {url} -> {dest}" + (f" (attempt {attempt + 1})" if attempt else ""), flush=True)
+            try:
+                h256, h5, got = hashlib.sha256(), hashlib.md5(), 0
+                with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
+                    total = int(response.headers.get("Content-Length") or 0) or None
+                    with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress,
+                              file=sys.stdout) as bar:
+                        while block := response.read(1 << 16):
+                            out.write(block)
+                            h256.update(block)
+                            h5.update(block)
+                            got += len(block)
+                            bar.update(len(block))
+                if total is not None and got != total:
+                    raise OSError(f"the transfer was cut off after {got:,} of {total:,} bytes")
+                for what, want, have in (("sha256", sha256, h256.hexdigest()), ("md5", md5, h5.hexdigest()),
+                                         ("size", size, got)):
+                    if want is not None and have != want:
+                        raise OSError(f"{what} {have} is not the published {want}")
+            except (OSError, ValueError, http.client.HTTPException) as err:  # URLError, timeouts: OSErrors
+                errors.append(f"{url}: {err}")
                 part.unlink(missing_ok=True)
-                raise DataCorruptError(
-                    f"The download of {url} has {algo} {got}, but the published value is {want}; "
-                    f"it was deleted. Try again later, or fetch the file by hand into {dest.parent}."
-                )
-        part.replace(dest)
-        return dest
+                continue
+            part.replace(dest)
+            return dest
     tried = "\n  ".join(errors)
     raise DataNotFoundError(
         f"Could not download {dest.name}; tried:\n  {tried}\n"
-        f"Check the internet connection, or copy the file by hand into {dest.parent}."
+        f"Check the internet connection (a proxy or a captive portal can accept connections and never "
+        f"answer), or copy the file by hand into {dest.parent}."
     )
 
 
@@ -153,7 +208,7 @@ def fetch_dataset(
     """
     info = DATASETS[name]
     mirrors = tuple(mirrors) if mirrors is not None else MIRRORS[name]
-    folder = dataset_dir(name, data_dir)
+    folder = prepare_folder(dataset_dir(name, data_dir))
     if name == "cifar10":
         return _fetch_cifar10(folder, mirrors, progress)
     done = []
@@ -169,14 +224,24 @@ def fetch_dataset(
 
 
 def _fetch_cifar10(folder: Path, mirrors: Sequence[str], progress: bool) -> list[str]:
-    if not missing_files("cifar10", folder.parent):
-        return [f"{folder}: ok (all 7 files already there)"]
+    from .data import check_cifar_folder
+
+    why = "missing files: " + ", ".join(p.name for p in missing_files("cifar10", folder.parent))
+    if why == "missing files: ":
+        try:
+            check_cifar_folder(folder)
+            return [f"{folder}: ok (all 7 files there, every batch complete)"]
+        except DataError as err:
+            why = str(err).split(". ")[0]
+            print(f"{folder}: {why}; downloading the archive again")
+    prepare_folder(folder.parent)
     archive = folder.parent / CIFAR10_ARCHIVE.name
     download_file([m + CIFAR10_ARCHIVE.name for m in mirrors], archive,
                   sha256=CIFAR10_ARCHIVE.sha256, md5=CIFAR10_ARCHIVE.md5, progress=progress)
     extract_cifar10_archive(archive, folder.parent)
     archive.unlink()
-    return [f"{folder}: downloaded and extracted {CIFAR10_ARCHIVE.name}"]
+    check_cifar_folder(folder)
+    return [f"{folder}: downloaded and extracted {CIFAR10_ARCHIVE.name} ({why})"]
 
 
 def extract_cifar10_archive(archive: str | os.PathLike, data_dir: str | os.PathLike) -> Path:
@@ -185,30 +250,55 @@ def extract_cifar10_archive(archive: str | os.PathLike, data_dir: str | os.PathL
     Only regular files directly under ``cifar-10-batches-py/`` are extracted
     (no links, no absolute or ``..`` paths).  Returns the batches folder.
     """
-    data_dir = Path(data_dir)
+    data_dir = prepare_folder(Path(data_dir))
     target = data_dir / DATASETS["cifar10"].folder
-    target.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(archive, "r:gz") as tar:
-        for member in tar.getmembers():
-            parts = Path(member.name).parts
-            if not member.isfile() or len(parts) != 2 or parts[0] != target.name:
-                continue
-            with tar.extractfile(member) as src, open(target / parts[1], "wb") as dst:
-                shutil.copyfileobj(src, dst)
+    # Extract into a fresh folder beside the target and move the files in only when all are out:
+    # an interrupted extraction leaves the old files (or none), never a half-written batch.
+    staging = Path(tempfile.mkdtemp(prefix=".cifar-extract-", dir=data_dir))
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar.getmembers():
+                parts = Path(member.name).parts
+                if not member.isfile() or len(parts) != 2 or parts[0] != target.name:
+                    continue
+                with tar.extractfile(member) as src, open(staging / parts[1], "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        target.mkdir(exist_ok=True)
+        for path in staging.iterdir():
+            path.replace(target / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
 # ----------------------------------------------------------------------------- weights
-def fetch_weights(weights: PretrainedWeights, keras_home: Path | None = None) -> str:
-    """Put ``weights`` into the Keras cache with Keras' own downloader (no-op when cached)."""
-    path = weights.cached_path(keras_home)
-    if path.is_file():
-        return f"{path}: ok (already cached)"
-    import keras
+def weights_problem(weights: PretrainedWeights, path: Path) -> str | None:
+    """Why the file at ``path`` is not ``weights`` (missing, wrong size or checksum), or None if it is."""
+    if not path.is_file():
+        return "missing"
+    if weights.size is not None and path.stat().st_size != weights.size:
+        return f"{path.stat().st_size:,} bytes, not the published {weights.size:,} (cut short?)"
+    if weights.sha256 is not None and sha256_of(path) != weights.sha256:
+        return "its sha256 is not the published one"
+    return None
 
-    got = keras.utils.get_file(weights.filename, weights.origin, cache_subdir="models",
-                               cache_dir=str(keras_home or get_keras_home()))
-    return f"{got}: downloaded"
+
+def fetch_weights(weights: PretrainedWeights, keras_home: Path | None = None, *, progress: bool = True) -> str:
+    """Put ``weights`` into the Keras cache (``models/``), where ``keras.applications`` finds them.
+
+    A cached file that is complete and matches its checksum is kept; a partial or wrong one
+    is deleted and fetched again.  The download has timeouts (see :func:`download_file`);
+    Keras' own ``get_file`` has none, so it is not used.
+    """
+    path = weights.cached_path(keras_home)
+    problem = weights_problem(weights, path)
+    if problem is None:
+        return f"{path}: ok (already cached, checked)"
+    if problem != "missing":
+        print(f"{path}: {problem}; deleting it and downloading it again")
+        path.unlink()
+    download_file([weights.origin], path, sha256=weights.sha256, size=weights.size, progress=progress)
+    return f"{path}: downloaded" + ("" if problem == "missing" else f" (the cached copy was bad: {problem})")
 
 
 def missing_weights_help(weights: PretrainedWeights, keras_home: Path) -> str:
@@ -233,14 +323,15 @@ def pick_mobilenet_alpha(alphas, keras_home: Path | None = None) -> tuple[float,
                              f"valid: {sorted(MOBILENET_WEIGHTS)}")
         weights = MOBILENET_WEIGHTS[alpha]
         path = weights.cached_path(keras_home)
-        if path.is_file():
+        problem = weights_problem(weights, path)
+        if problem is None:
             why = f"alpha={alpha}: ImageNet weights found in the Keras cache ({path})"
         else:
             try:
                 fetch_weights(weights, keras_home)
-            except Exception as err:  # noqa: BLE001 - Keras raises a bare Exception when offline
-                skipped.append(f"alpha={alpha}: {weights.filename} is not in {path.parent} and could not be "
-                               f"downloaded ({str(err).splitlines()[0][:160]})")
+            except DataError as err:
+                skipped.append(f"alpha={alpha}: {weights.filename} in {path.parent} is {problem} and could not "
+                               f"be downloaded ({str(err).splitlines()[1].strip()[:160]})")
                 continue
             why = f"alpha={alpha}: ImageNet weights downloaded to {path}"
         return alpha, "; ".join(skipped + [why])
@@ -273,8 +364,8 @@ def fetch_all(
         print(f"Keras cache: {get_keras_home()}")
         for w in PRETRAINED_WEIGHTS:
             try:
-                lines.append(fetch_weights(w))
-            except Exception as err:  # noqa: BLE001 - report and go on with the rest
+                lines.append(fetch_weights(w, progress=progress))
+            except DataError as err:  # report and go on with the rest
                 failures.append(DataNotFoundError(f"{w.label}: {err}"))
                 lines.append(f"{w.label}: FAILED - {err}")
     for line in lines:

@@ -24,6 +24,7 @@ class NotebookRun:
     metrics: dict[str, float] = field(default_factory=dict)
     error: str | None = None
     claims: list[dict] = field(default_factory=list)   # recorded verdicts (cnncourse.claims)
+    slowest: list[dict] = field(default_factory=list)  # the slowest cells (see slowest_cells)
 
 
 def notebooks_dir() -> Path:
@@ -57,48 +58,76 @@ def find_notebooks(names: Sequence[str] = ()) -> list[Path]:
     return found
 
 
+#: seconds allowed per cell when none is asked for, except under ``full`` (no limit there: lesson
+#: 05 trains 8 models for 100 epochs in one cell)
+DEFAULT_CELL_TIMEOUT_S = 3600
+
+
+def current_python_kernel():
+    """A Jupyter kernel manager that starts ``ipykernel`` with this very interpreter (the one
+    running ``cnncourse``), whatever kernels Jupyter has registered."""
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import AsyncKernelManager
+
+    spec = KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                      display_name=f"Python ({sys.executable})", language="python")
+
+    class ThisPythonKernelManager(AsyncKernelManager):   # the kind nbclient drives
+        @property
+        def kernel_spec(self):
+            return spec
+
+    return ThisPythonKernelManager()
+
+
 def run_notebook(
     path: str | os.PathLike,
     *,
     profile: str | None = None,
     output_dir: str | os.PathLike = "build",
-    timeout: int = 3600,
-    kernel_name: str = "python3",
+    timeout: int | None = None,
 ) -> NotebookRun:
     """Execute one notebook in a fresh kernel and write the executed copy to ``output_dir``.
 
-    The kernel sees ``CNNCOURSE_PROFILE`` (when ``profile`` is given) and
-    ``CNNCOURSE_METRICS`` = ``output_dir/metrics.json``, so that
+    The kernel runs on this interpreter and sees ``CNNCOURSE_PROFILE`` (when ``profile``
+    is given) and ``CNNCOURSE_METRICS`` = ``output_dir/metrics.json``, so that
     :func:`cnncourse.report.report_metric` records the notebook's figures there.
+    ``timeout``: seconds per cell (default :data:`DEFAULT_CELL_TIMEOUT_S`, none under ``full``).
+    Any failure -- an exception in a cell, a timeout, a kernel that dies -- is returned as a
+    ``failed`` run naming the cell (its index and first line) and the executed copy; the
+    copy is written whatever happened.
     """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     path = Path(path).resolve()
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
     metrics_path = output_dir / "metrics.json"
+    output = output_dir / path.name
     name = path.stem
     _forget_metrics(metrics_path, name)
+    effective = get_profile(profile).name
+    if timeout is None and effective != "full":
+        timeout = DEFAULT_CELL_TIMEOUT_S
 
-    env_before = {k: os.environ.get(k) for k in (PROFILE_ENV, METRICS_ENV, NOTEBOOK_ENV, "TF_CPP_MIN_LOG_LEVEL")}
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
-    if profile is not None:
-        os.environ[PROFILE_ENV] = get_profile(profile).name
-    os.environ[METRICS_ENV] = str(metrics_path)
-    os.environ[NOTEBOOK_ENV] = name
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
-                            resources={"metadata": {"path": str(path.parent)}})
-    status, error = "ok", None
+    env_before = {k: os.environ.get(k) for k in (PROFILE_ENV, METRICS_ENV, NOTEBOOK_ENV, "TF_CPP_MIN_LOG_LEVEL")}
+    status, error, started = "ok", None, []
     start = time.perf_counter()
     try:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
+        os.environ[PROFILE_ENV] = effective
+        os.environ[METRICS_ENV] = str(metrics_path)
+        os.environ[NOTEBOOK_ENV] = name
+        client = NotebookClient(nb, timeout=timeout, km=current_python_kernel(),
+                                resources={"metadata": {"path": str(path.parent)}},
+                                on_cell_start=lambda cell, cell_index: started.append(cell_index))
         client.execute()
-    except CellExecutionError as err:
-        status, error = "failed", _last_error_line(err)
-    except (CellTimeoutError, DeadKernelError) as err:
-        status, error = "failed", f"{type(err).__name__}: {str(err).strip().splitlines()[0]}"
+    except Exception as err:  # noqa: BLE001 - a failed notebook is a result, not the end of `run`
+        status, error = "failed", f"{_describe_failure(nb, err, started)} (executed copy: {output})"
     finally:
         for key, value in env_before.items():
             if value is None:
@@ -106,22 +135,53 @@ def run_notebook(
             else:
                 os.environ[key] = value
     seconds = time.perf_counter() - start
-    output = output_dir / path.name
     nbformat.write(nb, output)
     entry = read_metrics(metrics_path).get(name, {})
-    return NotebookRun(name, status, seconds, output, entry.get("metrics", {}), error, entry.get("claims", []))
+    return NotebookRun(name, status, seconds, output, entry.get("metrics", {}), error, entry.get("claims", []),
+                       slowest_cells(nb))
+
+
+def _describe_failure(nb, err: Exception, started: Sequence[int]) -> str:
+    """What failed: the error (its last line) and the cell it happened in -- the last cell that
+    started -- by index and first line."""
+    ename = getattr(err, "ename", None) or type(err).__name__
+    evalue = getattr(err, "evalue", None)
+    if evalue is None:
+        evalue = (str(err).strip().splitlines() or [""])[0]
+    where = ""
+    if started:
+        i = started[-1]
+        first = next((line for line in nb.cells[i].source.splitlines() if line.strip()), "")
+        where = f" in cell {i} ({first[:60]!r})"
+    return f"{ename}: {evalue}".strip() + where
+
+
+def slowest_cells(nb, n: int = 3) -> list[dict]:
+    """The ``n`` slowest code cells of an executed notebook (a NotebookNode or a path): index,
+    seconds, first line; from the timings nbclient records in each cell's metadata."""
+    import datetime
+
+    import nbformat
+
+    if not hasattr(nb, "cells"):
+        nb = nbformat.read(nb, as_version=4)
+    cells = []
+    for i, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        begin, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+        if cell.cell_type != "code" or not (begin and end):
+            continue
+        seconds = (datetime.datetime.fromisoformat(end.replace("Z", "+00:00"))
+                   - datetime.datetime.fromisoformat(begin.replace("Z", "+00:00"))).total_seconds()
+        first = next((line for line in cell.source.splitlines() if line.strip()), "")
+        cells.append({"cell": i, "seconds": round(seconds, 1), "first_line": first[:70]})
+    return sorted(cells, key=lambda c: -c["seconds"])[:n]
 
 
 def _forget_metrics(metrics_path: Path, name: str) -> None:
     metrics = read_metrics(metrics_path)
     if metrics.pop(name, None) is not None:
         write_metrics(metrics_path, metrics)
-
-
-def _last_error_line(err: Exception) -> str:
-    ename = getattr(err, "ename", type(err).__name__)
-    evalue = getattr(err, "evalue", "")
-    return f"{ename}: {evalue}".strip()
 
 
 def format_runs(runs: Sequence[NotebookRun]) -> str:
@@ -132,6 +192,7 @@ def format_runs(runs: Sequence[NotebookRun]) -> str:
         lines.append(f"{run.notebook:<38} {run.status:<7} {run.seconds:>9.1f}s")
         if run.error:
             lines.append(f"    error: {run.error}")
+        lines += [f"    slow cell {c['cell']:>2}: {c['seconds']:>7.1f}s  {c['first_line']}" for c in run.slowest]
         lines += [f"    {name:<44} {value:.4f}" for name, value in run.metrics.items()]
         if run.claims:
             lines.append("  claims:")

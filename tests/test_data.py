@@ -98,26 +98,14 @@ def test_wrong_image_shape_is_reported(mnist_dir, monkeypatch):
         data.load_mnist()
 
 
-def test_missing_data_offline_says_where_and_what_to_run(tmp_path, monkeypatch, no_keras_download):
+def test_missing_data_offline_says_where_and_what_to_run(tmp_path, monkeypatch, no_download):
     monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "nowhere"))
     with pytest.raises(data.DataNotFoundError) as err:
         data.load_fashion_mnist()
     msg = str(err.value)
     assert "train-images-idx3-ubyte.gz" in msg
     assert str(tmp_path / "nowhere" / "fashion-mnist") in msg
-    assert "python -m cnncourse fetch" in msg and "empty-keras-home" in msg
-
-
-def test_keras_fallback_is_used_when_the_data_dir_is_empty(tmp_path, monkeypatch):
-    import keras
-
-    rng = np.random.default_rng(0)
-    fake = ((rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), np.arange(50) % 10),
-            (rng.integers(0, 256, (10, 28, 28), dtype=np.uint8), np.arange(10) % 10))
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
-    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
-    ds = data.load_mnist(20)
-    assert ds.x_train.shape == (20, 28, 28, 1) and ds.source.startswith("Keras cache")
+    assert "python -m cnncourse fetch" in msg and "the download failed" in msg and "no-such-mirror" in msg
 
 
 # ----------------------------------------------------------------------------- CIFAR-10
@@ -130,7 +118,7 @@ def test_cifar_batch_layout_is_channel_planar(tmp_path):
     np.testing.assert_array_equal(y, batch[b"labels"])
 
 
-def test_load_cifar10_reads_only_the_batches_it_needs(tmp_path, monkeypatch):
+def test_load_cifar10_reads_only_the_batches_it_needs(tmp_path, monkeypatch, small_cifar):
     make_cifar_folder(tmp_path, n=30)
     read = []
     real = data.read_cifar_batch
@@ -173,10 +161,19 @@ def test_cifar_batch_with_wrong_shape(tmp_path):
         data.read_cifar_batch(path)
 
 
-def test_cifar_folder_with_fewer_images_than_asked(tmp_path):
+def test_cifar_folder_with_fewer_images_than_asked(tmp_path, small_cifar):
     make_cifar_folder(tmp_path, n=30)
     with pytest.raises(data.NotEnoughDataError, match="holds 150"):
         data.load_cifar10(200, data_dir=tmp_path)
+
+
+def test_short_cifar_batches_are_refused_naming_the_file(tmp_path):
+    make_cifar_folder(tmp_path, n=30)        # valid batches, but 30 images where the official ones hold 10,000
+    with pytest.raises(data.DataCorruptError, match=r"data_batch_1 holds 30 images; an official CIFAR-10 batch "
+                                                    r"holds 10,000"):
+        data.load_cifar10(20, 10, data_dir=tmp_path)
+    with pytest.raises(data.DataCorruptError, match="data_batch_1 holds 30"):
+        data.check_cifar_folder(tmp_path / "cifar-10-batches-py")
 
 
 def test_to_one_hot_rejects_out_of_range():
@@ -231,7 +228,7 @@ def _positions(images, full):
     return [int(np.flatnonzero((flat == im.reshape(-1)).all(axis=1))[0]) for im in images]
 
 
-def test_cifar_validation_reads_the_batches_train_and_validation_need(tmp_path, monkeypatch):
+def test_cifar_validation_reads_the_batches_train_and_validation_need(tmp_path, monkeypatch, small_cifar):
     make_cifar_folder(tmp_path, n=30)
     read = []
     real = data.read_cifar_batch

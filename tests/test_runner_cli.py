@@ -30,11 +30,51 @@ def test_run_notebook_collects_metrics_and_profile(tmp_path):
     assert "07_demo" in runner.format_runs([run])
 
 
-def test_a_failing_notebook_is_reported_not_raised(tmp_path):
-    nb = _notebook(tmp_path / "08_fail.ipynb", "x = 1", "raise ValueError('boom')")
+def test_a_failing_notebook_names_the_cell_and_the_executed_copy(tmp_path):
+    nb = _notebook(tmp_path / "08_fail.ipynb", "x = 1", "# the second cell\nraise ValueError('boom')")
     run = runner.run_notebook(nb, output_dir=tmp_path / "build", timeout=120)
-    assert run.status == "failed" and run.error == "ValueError: boom"
-    assert run.output.exists()
+    assert run.status == "failed" and run.output.exists()
+    assert run.error.startswith("ValueError: boom in cell 1 ('# the second cell')")
+    assert str(run.output) in run.error
+    assert "cell  1" in runner.format_runs([run]) or "slow cell  1" in runner.format_runs([run])
+
+
+def test_a_dead_kernel_is_a_failed_run_and_the_environment_is_restored(tmp_path, monkeypatch):
+    monkeypatch.delenv(PROFILE_ENV, raising=False)
+    nb = _notebook(tmp_path / "09_dies.ipynb", "x = 1", "import os\nos._exit(1)", "y = 2")
+    run = runner.run_notebook(nb, profile="smoke", output_dir=tmp_path / "build", timeout=120)
+    assert run.status == "failed" and "DeadKernelError" in run.error and "in cell 1 ('import os')" in run.error
+    assert PROFILE_ENV not in __import__("os").environ
+
+
+def test_the_kernel_is_this_interpreter(tmp_path):
+    import sys
+
+    nb = _notebook(tmp_path / "10_which.ipynb", "import sys\nfrom cnncourse.report import report_metric",
+                   f"report_metric('same_python', float(sys.executable == {sys.executable!r}))")
+    run = runner.run_notebook(nb, output_dir=tmp_path / "build", timeout=120)
+    assert run.status == "ok", run.error
+    assert run.metrics == {"same_python": 1.0}
+    assert [c["cell"] for c in run.slowest] and all(c["seconds"] >= 0 for c in run.slowest)
+
+
+def test_no_cell_timeout_under_full_unless_asked(tmp_path, monkeypatch):
+    seen = []
+    import nbclient
+
+    class Recorder(nbclient.NotebookClient):
+        def __init__(self, nb, **kwargs):
+            seen.append(kwargs.get("timeout"))
+            super().__init__(nb, **kwargs)
+
+        def execute(self, **kwargs):
+            return self.nb
+
+    monkeypatch.setattr(nbclient, "NotebookClient", Recorder)
+    nb = _notebook(tmp_path / "11_t.ipynb", "x = 1")
+    for profile, timeout in (("full", None), ("full", 50), ("smoke", None)):
+        runner.run_notebook(nb, profile=profile, output_dir=tmp_path / "build", timeout=timeout)
+    assert seen == [None, 50, runner.DEFAULT_CELL_TIMEOUT_S]
 
 
 def test_find_notebooks_by_prefix_and_unknown_name():

@@ -3,6 +3,9 @@ offline cache) and the GAP SimpleConvNet."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
+
 import keras
 import numpy as np
 import pytest
@@ -47,6 +50,11 @@ def _offline(monkeypatch, tmp_path):
     from keras.src.utils import file_utils
 
     monkeypatch.setattr(file_utils, "get_file", fail)
+
+    def no_network(url, *args, **kwargs):
+        raise OSError(f"<urlopen error [Errno -2] Name or service not known> ({url})")
+
+    monkeypatch.setattr(download.urllib.request, "urlopen", no_network)
     home = tmp_path / "keras-home"
     monkeypatch.setenv("KERAS_HOME", str(home))
     return home
@@ -65,9 +73,20 @@ def test_pick_alpha_falls_back_to_cached_weights_and_says_why(monkeypatch, tmp_p
     home = _offline(monkeypatch, tmp_path)
     (home / "models").mkdir(parents=True)
     (home / "models" / "mobilenet_2_5_224_tf_no_top.h5").write_bytes(b"cached")
+    monkeypatch.setitem(download.MOBILENET_WEIGHTS, 0.25, replace(   # let the stand-in file pass the checks
+        download.MOBILENET_WEIGHTS[0.25], sha256=hashlib.sha256(b"cached").hexdigest(), size=6))
     alpha, why = download.pick_mobilenet_alpha((1.0, 0.25), keras_home=home)
     assert alpha == 0.25
-    assert "alpha=1.0: mobilenet_1_0_224_tf_no_top.h5 is not in" in why and "found in the Keras cache" in why
+    assert "alpha=1.0: mobilenet_1_0_224_tf_no_top.h5 in" in why and "is missing and could not be downloaded" in why
+    assert "Name or service not known" in why and "found in the Keras cache" in why
+
+
+def test_a_truncated_cached_weights_file_is_not_used(monkeypatch, tmp_path):
+    home = _offline(monkeypatch, tmp_path)
+    (home / "models").mkdir(parents=True)
+    (home / "models" / "mobilenet_2_5_224_tf_no_top.h5").write_bytes(b"cut")
+    with pytest.raises(download.WeightsNotAvailableError, match="not the published 2,108,140"):
+        download.pick_mobilenet_alpha((0.25,), keras_home=home)
 
 
 def test_pick_alpha_with_nothing_available_refuses(monkeypatch, tmp_path):
