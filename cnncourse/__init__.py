@@ -23,9 +23,9 @@ Importing the package imports no TensorFlow; the modules that need it do.
 
 __version__ = "0.1.0"
 
-from .quiet import hide_tensorflow_logs, in_notebook_kernel  # noqa: E402
+from .quiet import hide_tensorflow_logs, in_notebook_kernel, logs_wanted  # noqa: E402
 
-if in_notebook_kernel():   # before TensorFlow loads: its C++ log lines stay out of the notebook
+if in_notebook_kernel() and not logs_wanted():   # before TensorFlow loads: its C++ log lines stay out of the notebook
     hide_tensorflow_logs()
 
 from .profiles import get_profile  # noqa: E402,F401  (light: no TensorFlow)

@@ -133,11 +133,11 @@ def data_fingerprint(data: ImageDataset) -> str:
 
 def ablation_code_fingerprint() -> str:
     """The fingerprint of everything that builds and trains a configuration (see :func:`code_fingerprint`)."""
-    from . import augment, models
+    from . import augment, models, training
 
     return code_fingerprint(train_configuration, build_configuration_model, models.build_ablation_cnn,
                             augment.build_augmenter, augment.make_train_dataset, augment.sample_mixup_weights,
-                            augment.mix_batches, set_seed)
+                            augment.mix_batches, set_seed, training.fit_and_evaluate, training.make_optimizer)
 
 
 class _EpochTimer(keras.callbacks.Callback):
@@ -170,28 +170,26 @@ def train_configuration(
     history (per-epoch lists), epoch_seconds (training + validation per epoch).
     """
     from .augment import build_augmenter, make_train_dataset
-    from .training import EpochProgressBar
+    from .training import fit_and_evaluate
 
     if data.y_train.ndim != 2:
         raise ValueError("the ablation needs one-hot labels (load with one_hot=True)")
     set_seed(seed)
     model = build_configuration_model(config, width=width, input_shape=data.x_train.shape[1:],
                                       num_classes=data.num_classes)
-    model.compile(optimizer=keras.optimizers.Adam(amsgrad=config.amsgrad), loss="categorical_crossentropy",
-                  metrics=["accuracy"], run_eagerly=run_eagerly)
     train = make_train_dataset(data.x_train, data.y_train, batch_size=batch_size,
                                augmenter=build_augmenter(seed=seed) if config.augment else None,
                                mixup_alpha=config.mixup_alpha, seed=seed)
     timer = _EpochTimer()
-    callbacks = [timer] + ([EpochProgressBar(epochs, name or "model")] if progress else [])
-    history = model.fit(train, validation_data=(data.x_test, data.y_test), epochs=epochs, verbose=0, shuffle=False,
-                        callbacks=callbacks)
     # the test set is the validation set (as in the article): its last-epoch scores are the test scores
+    run = fit_and_evaluate(model, data, optimizer=lambda: keras.optimizers.Adam(amsgrad=config.amsgrad),
+                           epochs=epochs, batch_size=batch_size, validation="test", progress=progress,
+                           name=name or "model", callbacks=[timer], run_eagerly=run_eagerly, train_batches=train)
     return {
-        "params": int(model.count_params()),
-        "test_loss": float(history.history["val_loss"][-1]),
-        "test_accuracy": float(history.history["val_accuracy"][-1]),
-        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+        "params": int(run.params),
+        "test_loss": run.test_loss,
+        "test_accuracy": run.test_accuracy,
+        "history": run.history,
         "epoch_seconds": timer.seconds,
     }
 

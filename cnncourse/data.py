@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import checks
+
 DATA_ENV = "CNNCOURSE_DATA"
 FETCH_COMMAND = "python -m cnncourse fetch"
 
@@ -533,6 +535,10 @@ def load_dataset(
     Returns an ImageDataset with float32 images in [0, 1], shape (N, H, W, C).
     """
     info = _info(name)
+    n_train = checks.count("n_train", n_train, allow_none=True)
+    n_test = checks.count("n_test", n_test, allow_none=True)
+    n_val = checks.count("n_val", n_val, minimum=0)
+    checks.count("seed", seed, minimum=0)
     folder = dataset_dir(name, data_dir)
     missing = missing_files(name, data_dir)
     if missing:
@@ -544,8 +550,6 @@ def load_dataset(
         arrays = _load_idx_dataset(info, folder)
     x_train, y_train, x_test, y_test = arrays
 
-    if n_val < 0:
-        raise ValueError(f"n_val must be >= 0, got {n_val}")
     wanted_train = None if n_train is None else n_train + n_val
     for x, y, n, split in ((x_train, y_train, wanted_train, "training"), (x_test, y_test, n_test, "test")):
         if n is not None and n > x.shape[0]:

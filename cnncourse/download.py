@@ -152,6 +152,7 @@ def download_file(
     timeout = SOCKET_TIMEOUT_S if timeout is None else timeout
     attempts = ATTEMPTS if attempts is None else attempts
     dest = Path(dest)
+    created = not dest.parent.exists()
     prepare_folder(dest.parent)
     part = dest.with_name(dest.name + ".part")
     errors: list[str] = []
@@ -186,6 +187,8 @@ def download_file(
                 continue
             part.replace(dest)
             return dest
+    if created and not any(dest.parent.iterdir()):
+        dest.parent.rmdir()   # leave no empty folder behind
     tried = "\n  ".join(errors)
     raise DataNotFoundError(
         f"Could not download {dest.name}; tried:\n  {tried}\n"

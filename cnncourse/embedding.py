@@ -189,6 +189,8 @@ def compute_separability(features: np.ndarray, labels: np.ndarray, *, k: int = 1
     from sklearn.neighbors import KNeighborsClassifier
 
     labels = np.asarray(labels)
+    if len(features) != len(labels):
+        raise ValueError(f"features has {len(features)} rows but labels has {len(labels)}: one label per row")
     folds = min(5, int(np.bincount(labels).min()))
     if folds < 2:
         raise ValueError("every class needs at least 2 probe points to measure separability")

@@ -39,9 +39,10 @@ def check_images(model: keras.Model, images: np.ndarray) -> np.ndarray:
     images = np.asarray(images, dtype=np.float32)
     expected = tuple(model.input_shape[1:])
     if images.shape[1:] != expected:
+        hint = (" A single image needs a batch axis: images[None]." if images.shape == expected
+                else " Is this the dataset the model was built for?")
         raise ValueError(
-            f"{model.name!r} takes images of shape (N, {', '.join(map(str, expected))}); got {images.shape}. "
-            f"A single image needs a batch axis: images[None]."
+            f"{model.name!r} takes images of shape (N, {', '.join(map(str, expected))}); got {images.shape}.{hint}"
         )
     return images
 

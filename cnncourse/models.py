@@ -265,6 +265,20 @@ def build_inception_residual_cnn(input_shape=FASHION_SHAPE, num_classes: int = 1
     return keras.Model(inputs, _classifier_head(x, num_classes), name="inception_residual")
 
 
+def stage_submodel(model: keras.Model, stage: str) -> keras.Model:
+    """The layers of one stage of ``model`` -- those whose names start with ``stage + "_"`` (e.g.
+    "stage2") -- as a model of their own, sharing the weights, from the stage's input to its last
+    layer.  For diagrams: one stage shows a block's structure at a legible size.  Raises
+    ValueError listing the stages there are when ``stage`` has no layers."""
+    inside = [layer for layer in model.layers if layer.name.startswith(f"{stage}_")]
+    if not inside:
+        stages = sorted({layer.name.split("_")[0] for layer in model.layers if "_" in layer.name})
+        raise ValueError(f"{model.name} has no layers named {stage}_*; its layer-name prefixes: {stages}")
+    sub = keras.Model(inside[0].input, inside[-1].output, name=f"{model.name}_{stage}")
+    sub.layers[0].name = f"{stage}_input"
+    return sub
+
+
 ARCHITECTURES = {
     "Sequential": build_sequential_cnn,
     "Inception": build_inception_cnn,

@@ -6,7 +6,8 @@ straight to file descriptor 2, where no environment variable silences them, and 
 kernel shows that descriptor in the notebook.  :func:`hide_tensorflow_logs` puts a filter
 on descriptor 2 that drops exactly those lines and passes everything else through.
 Importing :mod:`cnncourse` inside a Jupyter kernel calls it; elsewhere (scripts, tests,
-the CLI) nothing is changed.
+the CLI) nothing is changed.  ``CNNCOURSE_TF_LOGS=1`` in the environment keeps every
+TensorFlow log line (for debugging TensorFlow itself).
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ TF_LOG_LINE = re.compile(rb"^([IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w./-]+:\d+\]
                          rb"|To enable the following instructions: )")
 
 _installed = False
+
+#: set to 1 to see TensorFlow's C++ log lines in notebooks after all
+SHOW_LOGS_ENV = "CNNCOURSE_TF_LOGS"
+
+
+def logs_wanted() -> bool:
+    """True when the learner asked for TensorFlow's log lines (``CNNCOURSE_TF_LOGS=1``)."""
+    return os.environ.get(SHOW_LOGS_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def in_notebook_kernel() -> bool:

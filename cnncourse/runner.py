@@ -63,9 +63,10 @@ def find_notebooks(names: Sequence[str] = ()) -> list[Path]:
 DEFAULT_CELL_TIMEOUT_S = 3600
 
 
-def current_python_kernel():
-    """A Jupyter kernel manager that starts ``ipykernel`` with this very interpreter (the one
-    running ``cnncourse``), whatever kernels Jupyter has registered."""
+def current_python_kernel_manager():
+    """A Jupyter kernel-manager class that starts ``ipykernel`` with this very interpreter (the one
+    running ``cnncourse``), whatever kernels Jupyter has registered.  Pass it to nbclient as
+    ``kernel_manager_class``, so that nbclient owns the kernel and shuts it down."""
     import sys
 
     from jupyter_client.kernelspec import KernelSpec
@@ -79,7 +80,7 @@ def current_python_kernel():
         def kernel_spec(self):
             return spec
 
-    return ThisPythonKernelManager()
+    return ThisPythonKernelManager
 
 
 def run_notebook(
@@ -122,7 +123,7 @@ def run_notebook(
         os.environ[PROFILE_ENV] = effective
         os.environ[METRICS_ENV] = str(metrics_path)
         os.environ[NOTEBOOK_ENV] = name
-        client = NotebookClient(nb, timeout=timeout, km=current_python_kernel(),
+        client = NotebookClient(nb, timeout=timeout, kernel_manager_class=current_python_kernel_manager(),
                                 resources={"metadata": {"path": str(path.parent)}},
                                 on_cell_start=lambda cell, cell_index: started.append(cell_index))
         client.execute()

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from . import checks
 from .data import ImageDataset
 from .reproducibility import DEFAULT_SEED, set_seed
 
@@ -84,9 +85,23 @@ class TrainResult:
         }
 
 
+#: the optimizer names Keras accepts as strings
+OPTIMIZER_NAMES = ("adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl", "lamb", "lion",
+                   "nadam", "rmsprop", "sgd")
+
+
 def make_optimizer(spec: OptimizerSpec) -> keras.optimizers.Optimizer:
     """A fresh optimizer from a Keras name ('adam') or a zero-argument factory."""
-    return keras.optimizers.get(spec) if isinstance(spec, str) else spec()
+    if isinstance(spec, str):
+        try:
+            return keras.optimizers.get(spec)
+        except ValueError:
+            raise ValueError(f"optimizer {spec!r} is not a Keras optimizer name; valid: "
+                             f"{', '.join(OPTIMIZER_NAMES)} (or pass a function that returns an optimizer, "
+                             f"e.g. lambda: keras.optimizers.Adam(1e-4))") from None
+    if not callable(spec):
+        raise TypeError(f"optimizer must be a name or a zero-argument function, got {spec!r}")
+    return spec()
 
 
 def fit_and_evaluate(
@@ -103,6 +118,7 @@ def fit_and_evaluate(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     run_eagerly: bool = False,
     restore_best: bool = False,
+    train_batches=None,
 ) -> TrainResult:
     """Compile ``model`` for classification, train it on ``data`` and evaluate it on the test split.
 
@@ -118,11 +134,22 @@ def fit_and_evaluate(
     ``name`` labels the result (default: the model's name); ``callbacks`` are
     passed to ``fit`` (e.g. a :class:`HiddenActivationRecorder`); ``run_eagerly`` skips
     compiling a graph (faster for a few steps; see ``Profile.run_eagerly``).
+    ``train_batches``, when given, is what the model trains on instead of ``data.x_train`` (a
+    ``tf.data.Dataset`` of batches, e.g. augmented ones from :func:`cnncourse.augment.make_train_dataset`);
+    ``data`` still provides the validation and test images.
     """
-    if validation not in ("split", "val", "test"):
-        raise ValueError(f"validation must be 'split', 'val' or 'test', got {validation!r}")
+    from .interpret import check_images
+
+    checks.count("epochs", epochs)
+    checks.count("batch_size", batch_size)
+    checks.choice("validation", validation, ("split", "val", "test"))
+    if validation == "split":
+        checks.fraction("validation_split", validation_split)
+    check_images(model, data.x_train[:1])
     if validation == "val" and data.x_val is None:
         raise ValueError("validation='val' needs a dataset loaded with n_val > 0 (a held-out validation set)")
+    if train_batches is not None and validation == "split":
+        raise ValueError("validation='split' cuts the training arrays; with train_batches use 'val' or 'test'")
     if restore_best and validation == "test":
         raise ValueError("restore_best picks an epoch on validation data: use validation='val' or 'split', "
                          "not the test set")
@@ -143,10 +170,12 @@ def fit_and_evaluate(
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=epochs + 1,
                                                        restore_best_weights=True))
     start = time.perf_counter()
-    history = model.fit(
-        data.x_train, data.y_train, epochs=epochs, batch_size=batch_size,
-        verbose=0, callbacks=callbacks, **kwargs,
-    )
+    if train_batches is None:
+        history = model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=batch_size,
+                            verbose=0, callbacks=callbacks, **kwargs)
+    else:
+        history = model.fit(train_batches, epochs=epochs, verbose=0, callbacks=callbacks, shuffle=False,
+                            **kwargs)   # the pipeline shuffles (or not) itself
     seconds = time.perf_counter() - start
     if validation == "test" and not restore_best:   # the last epoch's validation pass scored the test set
         test_loss, test_accuracy = history.history["val_loss"][-1], history.history["val_accuracy"][-1]

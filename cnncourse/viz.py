@@ -37,6 +37,63 @@ def _finish_axes(ax, xlabel: str, ylabel: str, title: str | None, *, grid: str =
     return ax
 
 
+# ----------------------------------------------------------------------------- mistakes
+def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str], *, ax=None, mistakes_only: bool = True,
+                          title: str | None = None):
+    """A heatmap (seaborn) of how often each true class (rows) was predicted as each class (columns),
+    counts written in the cells.  ``mistakes_only`` leaves the diagonal (the correct answers, which
+    would swamp the colour scale) blank, so the colours rank the confusions.  Returns the Axes."""
+    import seaborn as sns
+    from sklearn.metrics import confusion_matrix
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ValueError(f"y_true and y_pred must be 1-D label arrays of one length, got {y_true.shape} "
+                         f"and {y_pred.shape}")
+    k = len(class_names)
+    counts = confusion_matrix(y_true, y_pred, labels=np.arange(k))
+    ax = _new_ax(ax, figsize=(0.55 * k + 1.5, 0.5 * k + 0.8))
+    mask = np.eye(k, dtype=bool) if mistakes_only else None
+    sns.heatmap(counts, mask=mask, annot=True, fmt="d", cmap="Reds", cbar=False, square=True, linewidths=0.5,
+                linecolor="#dddddd", xticklabels=class_names, yticklabels=class_names, ax=ax,
+                annot_kws={"fontsize": 9})
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.tick_params(axis="x", labelrotation=0 if max(map(len, class_names)) <= 2 else 45)
+    ax.tick_params(axis="y", labelrotation=0)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+# ----------------------------------------------------------------------------- tables
+def compact_table(table: pd.DataFrame, formats: Mapping[str, str] | None = None, *, header_em: float = 6.5,
+                  hide_index: bool = True, caption: str | None = None):
+    """A pandas Styler that fits a notebook's width: column names with underscores shown as words,
+    headers wrapped at about ``header_em`` characters' width, numbers right-aligned, empty
+    cells blank, the index hidden.  ``formats``: {column (original name): format string}.
+    Display it (it is the cell's last expression, or ``display(...)``)."""
+    formats = dict(formats or {})
+    unknown = set(formats) - set(table.columns)
+    if unknown:
+        raise KeyError(f"formats for unknown columns {sorted(unknown)}; columns: {list(table.columns)}")
+    shown = table.rename(columns=lambda c: str(c).replace("_", " "))
+    styler = shown.style.format({str(c).replace("_", " "): f for c, f in formats.items()}, na_rep="")
+    styler = styler.set_table_styles([
+        {"selector": "th.col_heading", "props": f"white-space: normal; max-width: {header_em}em; "
+                                                "vertical-align: bottom; text-align: right;"},
+        {"selector": "td", "props": "white-space: nowrap; text-align: right;"},
+    ])
+    text = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])]
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
+    if hide_index:
+        styler = styler.hide(axis="index")
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler
+
+
 # ----------------------------------------------------------------------------- images
 def plot_sample_grid(
     images: np.ndarray,
@@ -53,6 +110,9 @@ def plot_sample_grid(
     labels : int array, shape (N,), or one-hot array, shape (N, num_classes)
     Returns the Figure.
     """
+    from . import checks
+
+    checks.count("per_class", per_class)
     labels = np.asarray(labels)
     if labels.ndim == 2:
         labels = labels.argmax(axis=1)
@@ -513,6 +573,59 @@ def _diagram_png(model, *, show_shapes: bool, rankdir: str, dpi: int) -> bytes:
         return path.read_bytes()
 
 
+#: fill colours of the compact diagrams, by layer type (anything else: light grey)
+LAYER_COLOURS = {
+    "InputLayer": "#ffffff", "Conv2D": "#c6dbef", "DepthwiseConv2D": "#c6dbef", "MaxPooling2D": "#c7e9c0",
+    "AveragePooling2D": "#c7e9c0", "GlobalAveragePooling2D": "#c7e9c0", "Dense": "#fdd0a2",
+    "BatchNormalization": "#dadaeb", "Dropout": "#f0f0f0", "Add": "#fcbba1", "Concatenate": "#fcbba1",
+}
+
+
+def _layer_label(layer) -> str:
+    kind = type(layer).__name__
+    detail = ""
+    if hasattr(layer, "kernel_size") and hasattr(layer, "filters"):
+        detail = f" {'×'.join(map(str, layer.kernel_size))}, {layer.filters}"
+    elif hasattr(layer, "pool_size") and layer.pool_size is not None:
+        detail = f" {'×'.join(map(str, layer.pool_size))}"
+    elif hasattr(layer, "units"):
+        detail = f" {layer.units}"
+    elif hasattr(layer, "rate"):
+        detail = f" {layer.rate:g}"
+    shape = getattr(layer, "output", None)
+    shape = "" if shape is None or isinstance(shape, (list, tuple)) else "×".join(
+        "?" if d is None else str(d) for d in shape.shape[1:])
+    return f"{layer.name}\n{kind}{detail}" + (f"  → {shape}" if shape else "")
+
+
+def _compact_diagram_png(model, *, dpi: int) -> bytes:
+    return _compact_diagram_dot(model, dpi=dpi).create_png()
+
+
+def _compact_diagram_dot(model, *, dpi: int):
+    """A compact diagram: one rounded box per layer (its name; its type, kernel or units; its output
+    shape), coloured by type, arrows from each layer's inputs.  Narrower than ``plot_model``'s."""
+    import pydot
+
+    graph = pydot.Dot(graph_type="digraph", rankdir="TB", dpi=dpi, nodesep=0.15, ranksep=0.2)
+    graph.set_node_defaults(shape="box", style="rounded,filled", fontname="Helvetica", fontsize=11,
+                            margin="0.1,0.03", height=0.3)
+    ids = {id(layer): f"n{i}" for i, layer in enumerate(model.layers)}
+    for layer in model.layers:
+        graph.add_node(pydot.Node(ids[id(layer)], label=_layer_label(layer),
+                                  fillcolor=LAYER_COLOURS.get(type(layer).__name__, "#eeeeee")))
+    edges = {}   # a layer shared with another model (a stage_submodel) has one inbound node per model
+    for layer in model.layers:
+        for node in getattr(layer, "_inbound_nodes", []):
+            for tensor in node.input_tensors:
+                source = tensor._keras_history.operation
+                if id(source) in ids:
+                    edges[(ids[id(source)], ids[id(layer)])] = None
+    for source, target in edges:
+        graph.add_edge(pydot.Edge(source, target, arrowsize=0.6))
+    return graph
+
+
 def _no_graphviz_notice(models) -> None:
     print("Model diagrams skipped: plot_model needs pydot and Graphviz' `dot` "
           "(conda install graphviz, or apt install graphviz). Text summaries instead:")
@@ -535,14 +648,20 @@ def plot_model_diagram(model, *, show_shapes: bool = True, rankdir: str = "TB", 
     return Image(data=_diagram_png(model, show_shapes=show_shapes, rankdir=rankdir, dpi=dpi), format="png")
 
 
-def plot_model_diagrams(models: Mapping[str, object], *, ncols: int = 3, dpi: int = 96, max_width: float = 16.0,
+def plot_model_diagrams(models: Mapping[str, object], *, ncols: int = 4, dpi: int = 80, max_width: float = 9.0,
                         fig=None):
-    """Several models' diagrams side by side, titled by their keys, in one Figure
-    at most ``max_width`` inches wide.
+    """Several models' compact diagrams (one box per layer: name, type with its kernel, pool size
+    or units, output shape; coloured by type), titled by their keys, in one Figure at most
+    ``max_width`` inches wide (9 in: the width JupyterLab gives a figure in a 1366-px window).
+
+    Diagrams are packed into rows of at most ``ncols``, as many as fit side by side at their
+    natural size or 10% below it (text of 11 pt at ``dpi`` 80 stays above 8 pt on screen); only
+    a diagram wider than the page alone is shrunk further.  For a deep model, diagram one stage
+    (:func:`cnncourse.models.stage_submodel`) rather than the whole network.
 
     models : {title: keras.Model}
-    Returns the Figure, or None (after a one-line notice and the text
-    summaries) when pydot/Graphviz are missing.
+    Returns the Figure, or None (after a one-line notice and the text summaries) when
+    pydot/Graphviz are missing.
     """
     if not models:
         raise ValueError("models is empty")
@@ -551,22 +670,28 @@ def plot_model_diagrams(models: Mapping[str, object], *, ncols: int = 3, dpi: in
         return None
     import io
 
-    images = [plt.imread(io.BytesIO(_diagram_png(m, show_shapes=True, rankdir="TB", dpi=dpi)), format="png")
-              for m in models.values()]
-    ncols = min(ncols, len(images))
-    nrows = math.ceil(len(images) / ncols)
-    tallest = max(img.shape[0] for img in images)
-    widest = max(img.shape[1] for img in images)
-    if fig is None:
-        width, height = ncols * widest / dpi * 0.75, nrows * (tallest / dpi * 0.75 + 0.4)
-        shrink = min(1.0, max_width / width)   # a notebook page is about 16 inches wide at most
-        fig = plt.figure(figsize=(width * shrink, height * shrink), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    for ax, title, img in zip(axes, models, images):
-        ax.imshow(img)
-        ax.set_title(title, fontsize=12, fontweight="bold")
+    images = [plt.imread(io.BytesIO(_compact_diagram_png(m, dpi=dpi)), format="png") for m in models.values()]
+    titles = list(models)
+    screen_dpi = 100.0                      # a notebook shows a figure at 100 px per inch
+    cell_w = max(img.shape[1] for img in images)
+    cell_h = max(img.shape[0] for img in images)
+    cols = max(1, min(ncols, len(images), int(max_width * screen_dpi // (0.9 * cell_w))))   # shrink <= 10%
+    rows = math.ceil(len(images) / cols)
+    title_px = 16 * max(t.count("\n") + 1 for t in titles) + 12
+    if fig is None:    # every diagram at its natural size (shrunk only if one alone is wider than the page)
+        scale = min(1.0, max_width * screen_dpi / (cols * cell_w))
+        fig = plt.figure(figsize=(cols * cell_w * scale / screen_dpi,
+                                  rows * (cell_h * scale + title_px) / screen_dpi), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax in axes:
         ax.set_axis_off()
+    for ax, title, img in zip(axes, titles, images):
+        h, w = img.shape[:2]
+        left = (cell_w - w) / 2
+        ax.imshow(img, extent=(left, left + w, h, 0))
+        ax.set_xlim(0, cell_w)
+        ax.set_ylim(cell_h, 0)
+        ax.set_title(title, fontsize=10, fontweight="bold")
     return fig
 
 

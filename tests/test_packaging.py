@@ -23,8 +23,24 @@ def _dep_names(deps):
 def test_pyproject_has_the_course_dependencies():
     names = _dep_names(PYPROJECT["project"]["dependencies"])
     for required in ("tensorflow", "keras", "numpy", "matplotlib", "seaborn", "umap-learn",
-                     "scikit-learn", "jupyterlab", "nbval", "pillow", "pydot"):
+                     "scikit-learn", "jupyterlab", "nbval", "pillow", "pydot", "ipykernel"):
         assert required in names, required
+
+
+def test_python_floor_covers_what_the_code_uses():
+    low = int(re.search(r">=\s*3\.(\d+)", PYPROJECT["project"]["requires-python"]).group(1))
+    assert low >= 11   # tomllib (this file) is 3.11+
+
+
+def test_every_declared_dependency_is_used():
+    """A package in pyproject's dependencies that nothing imports is dead weight on every install."""
+    used_by = {"tensorflow": "tensorflow", "keras": "keras", "numpy": "numpy", "pandas": "pandas",
+               "matplotlib": "matplotlib", "seaborn": "seaborn", "umap-learn": "umap", "scikit-learn": "sklearn",
+               "pillow": "PIL", "pydot": "pydot", "tqdm": "tqdm", "nbclient": "nbclient", "nbformat": "nbformat"}
+    sources = "\n".join(p.read_text() for p in (ROOT / "cnncourse").glob("*.py"))
+    for package, module in used_by.items():
+        assert package in _dep_names(PYPROJECT["project"]["dependencies"]), package
+        assert re.search(rf"^\s*(import|from) {module}\b", sources, re.M), f"{package} is declared but not imported"
     assert "pytest" in _dep_names(PYPROJECT["project"]["optional-dependencies"]["test"])
 
 

@@ -139,3 +139,12 @@ def test_the_filter_passes_other_output_through_a_descriptor(tmp_path):
               "os.write(2, b'I0000 00:00:1.5    12 port.cc:153] chatter\\nkeep me\\n')\ntime.sleep(0.5)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.stderr == "keep me\n"
+
+
+def test_a_learner_can_ask_for_tensorflow_logs_back(monkeypatch):
+    from cnncourse import quiet
+
+    monkeypatch.delenv(quiet.SHOW_LOGS_ENV, raising=False)
+    assert not quiet.logs_wanted()
+    monkeypatch.setenv(quiet.SHOW_LOGS_ENV, "1")
+    assert quiet.logs_wanted()

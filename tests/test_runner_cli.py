@@ -50,11 +50,23 @@ def test_a_dead_kernel_is_a_failed_run_and_the_environment_is_restored(tmp_path,
 def test_the_kernel_is_this_interpreter(tmp_path):
     import sys
 
-    nb = _notebook(tmp_path / "10_which.ipynb", "import sys\nfrom cnncourse.report import report_metric",
-                   f"report_metric('same_python', float(sys.executable == {sys.executable!r}))")
+    nb = _notebook(tmp_path / "10_which.ipynb", "import os, sys\nfrom cnncourse.report import report_metric",
+                   f"report_metric('same_python', float(sys.executable == {sys.executable!r}))\n"
+                   "report_metric('pid', float(os.getpid()))")
     run = runner.run_notebook(nb, output_dir=tmp_path / "build", timeout=120)
     assert run.status == "ok", run.error
-    assert run.metrics == {"same_python": 1.0}
+    assert run.metrics["same_python"] == 1.0
+    import os
+    import time
+
+    for _ in range(50):   # the runner shuts its kernel down: no process left behind
+        try:
+            os.kill(int(run.metrics["pid"]), 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the kernel process is still running after run_notebook returned")
     assert [c["cell"] for c in run.slowest] and all(c["seconds"] >= 0 for c in run.slowest)
 
 

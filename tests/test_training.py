@@ -60,7 +60,7 @@ def test_optimizer_factory_gives_each_model_its_own_optimizer():
 def test_bad_validation_mode():
     import pytest
 
-    with pytest.raises(ValueError, match="'split', 'val' or 'test'"):
+    with pytest.raises(ValueError, match="validation must be one of 'split', 'val', 'test'; got 'holdout'"):
         training.fit_and_evaluate(_build(), _tiny_dataset(), optimizer="adam", epochs=1,
                                   batch_size=8, validation="holdout")
 

@@ -98,6 +98,42 @@ def test_model_diagrams_tile_one_titled_panel_per_model():
                                    "simple": models.build_simple_convnet()}, ncols=2)
     titled = [ax.get_title() for ax in fig.axes if ax.images]
     assert titled == ["pitfall", "simple"]
+    assert fig.get_size_inches()[0] <= 9.0 + 1e-6          # fits the notebook's width
+
+
+@pytest.mark.skipif(not viz.graphviz_available(), reason="Graphviz not installed")
+def test_compact_diagram_labels_say_type_kernel_and_shape_with_one_arrow_per_edge():
+    from cnncourse import models
+
+    model = models.build_residual_cnn()
+    stage = models.stage_submodel(model, "stage2")
+    assert [l.name for l in stage.layers][:2] == ["stage2_input", "stage2_conv1"]
+    assert viz._layer_label(stage.get_layer("stage2_conv1")) == "stage2_conv1\nConv2D 2×2, 32  → 14×14×32"
+    assert viz._layer_label(stage.get_layer("stage2_pool")) == "stage2_pool\nMaxPooling2D 2×2  → 7×7×32"
+    assert len(viz._compact_diagram_dot(stage, dpi=40).get_edges()) == 8   # 7 in a chain + the shortcut
+    png = viz._compact_diagram_png(stage, dpi=40)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="no layers named stage9_"):
+        models.stage_submodel(model, "stage9")
+
+
+def test_compact_table_wraps_headers_formats_and_hides_the_index():
+    table = pd.DataFrame({"model": ["a", "b"], "test_accuracy": [0.5, np.nan], "params": [1234, 5]})
+    html = viz.compact_table(table, {"test_accuracy": "{:.1%}", "params": "{:,}"}).to_html()
+    assert "test accuracy" in html and "test_accuracy" not in html
+    assert "50.0%" in html and "1,234" in html and "nan" not in html.lower()
+    assert "white-space: normal" in html and "max-width: 6.5em" in html
+    with pytest.raises(KeyError, match="unknown columns \\['nope'\\]"):
+        viz.compact_table(table, {"nope": "{:.1f}"})
+
+
+def test_confusion_matrix_counts_mistakes_and_leaves_the_diagonal_blank():
+    ax = viz.plot_confusion_matrix([0, 0, 1, 1, 1, 2], [0, 1, 1, 2, 2, 2], ["a", "b", "c"])
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts == ["0", "0", "0", "0", "1", "2"]        # six off-diagonal cells: a->b once, b->c twice
+    assert ax.get_xlabel() == "predicted" and ax.get_ylabel() == "true"
+    with pytest.raises(ValueError, match="one length"):
+        viz.plot_confusion_matrix([0, 1], [0], ["a", "b"])
 
 
 def test_metric_by_model_one_line_per_model():
