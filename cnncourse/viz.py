@@ -1,6 +1,12 @@
-"""Plot helpers.  Single-panel helpers take ``ax=None`` and return the Axes they
-drew on; grid helpers take ``fig=None`` and return the Figure.  None of them
-calls ``plt.show()``, writes a file or changes global matplotlib settings.
+"""Plots of data and results: sample images, learning curves, results beside the articles',
+tables, the confusion matrix, model diagrams and the per-epoch embeddings.  Plots of what is
+*inside* a trained network (kernels, feature maps, Grad-CAM, weight maps) are in
+:mod:`cnncourse.viz_inside`.
+
+Single-panel helpers take ``ax=None`` and return the Axes they drew on; grid helpers take
+``fig=None`` and return the Figure.  None of them calls ``plt.show()``, writes a file
+(except :func:`save_embedding_animation`, which is asked to) or changes global matplotlib
+settings.
 """
 
 from __future__ import annotations
@@ -204,12 +210,13 @@ def plot_learning_curves(
             best = int(np.argmin(val) if "loss" in metric else np.argmax(val))
             ax.axvline(best + 1, color=VAL_COLOR, ls=":", lw=1)
             below = "loss" not in metric  # accuracy peaks sit near the top: write below them
-            at_end = best == val.size - 1  # keep the label inside the panel
+            late = best + 1 > (val.size + 1) / 2   # in the right half: write to the left, inside the panel
             ax.annotate(f"best val: epoch {best + 1}", (best + 1, val[best]),
-                        xytext=(-4 if at_end else 4, -12 if below else 8), textcoords="offset points",
-                        ha="right" if at_end else "left", fontsize=9, color=VAL_COLOR)
-    if train.size <= 20:
-        ax.set_xticks(epochs)
+                        xytext=(-4 if late else 4, -12 if below else 8), textcoords="offset points",
+                        ha="right" if late else "left", fontsize=9, color=VAL_COLOR,
+                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=7, integer=True, min_n_ticks=1))   # readable in a 3.5-in panel
+    ax.set_xlim(0.5, train.size + 0.5)
     return _finish_axes(ax, "epoch", metric, title)
 
 

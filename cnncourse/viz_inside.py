@@ -1,7 +1,8 @@
 """Plots of what is inside a network: kernels, filter tiles, feature maps,
 misclassified galleries, Grad-CAM overlays, and MLP weight maps.
 
-As in :mod:`cnncourse.viz`: single panels take ``ax=None`` and return the Axes,
+Plots of data and results (curves, tables, diagrams, embeddings) are in :mod:`cnncourse.viz`.
+As there: single panels take ``ax=None`` and return the Axes,
 grids take ``fig=None`` and return the Figure; nothing is shown or saved.
 """
 
