@@ -117,6 +117,28 @@ def _safe_version(pkg: str) -> str | None:
 
 
 # ----------------------------------------------------------------------------- main
+def solutions(lessons: list[str], output_dir: str) -> int:
+    """Write the solved copy of each lesson in ``lessons`` (default: all that have exercises)."""
+    from pathlib import Path
+
+    from .exercises.solve import lesson_exercises, solve_notebook
+    from .runner import find_notebooks
+
+    if not lessons:
+        lessons = sorted(p.stem.removeprefix("lesson")
+                         for p in (Path(__file__).parent / "exercises").glob("lesson[0-9][0-9].py"))
+    try:
+        for lesson in lessons:
+            lesson_exercises(lesson)
+            (path,) = find_notebooks([lesson])
+            out = solve_notebook(path, output_dir)
+            print(f"{out}: {len(lesson_exercises(lesson))} exercises solved")
+    except (KeyError, ValueError, FileNotFoundError) as err:
+        print(f"solutions: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cnncourse", description="The cnncourse command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--timeout", type=int, default=None,
                        help="seconds allowed per cell (default: 3600; no limit under the full profile)")
 
+    p_sol = sub.add_parser("solutions", help="write copies of lessons with every exercise solved (for teachers)")
+    p_sol.add_argument("lessons", nargs="*", help="lesson numbers ('01'); default: every lesson with exercises")
+    p_sol.add_argument("--output-dir", default="build/solutions", help="where the copies go (default: build/solutions)")
+
     args = parser.parse_args(argv)
     if args.command == "doctor":
         return doctor(offline=args.offline)
@@ -149,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"fetch failed: {err}", file=sys.stderr)
             return 1
         return 0
+    if args.command == "solutions":
+        return solutions(args.lessons, args.output_dir)
     if args.command == "run":
         from .runner import find_notebooks, format_runs, run_notebook
 

@@ -1,0 +1,144 @@
+"""Lesson 01's exercises: shapes and parameter counts by hand, and the Dense-on-a-feature-map fix."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Exercise, Incorrect, call_learner
+
+
+def _three_conv_conv3():
+    from ..models import build_mnist_three_conv
+
+    layer = build_mnist_three_conv().get_layer("conv3")
+    return tuple(layer.output.shape[1:]), layer.count_params(), layer
+
+
+def _check_q1(conv3_shape, conv3_params):
+    shape, params, layer = _three_conv_conv3()
+    try:
+        given = tuple(int(d) for d in conv3_shape)
+    except (TypeError, ValueError):
+        raise Incorrect("conv3_shape should be three numbers: (height, width, channels).") from None
+    if len(given) != 3:
+        raise Incorrect(f"conv3_shape has {len(given)} numbers; give (height, width, channels), "
+                        "without the batch axis.")
+    if given[2] != shape[2]:
+        raise Incorrect("the channels are not right: a convolution outputs one channel per filter.")
+    if given[:2] != shape[:2]:
+        raise Incorrect("the height and width are not right: each 3×3 'valid' convolution (no padding) "
+                        "trims one pixel from every border, and the input is 28×28.")
+    kh, kw = layer.kernel_size
+    filters = layer.filters
+    channels_in = layer.input.shape[-1]
+    if not isinstance(conv3_params, (int, np.integer)) or isinstance(conv3_params, bool):
+        raise Incorrect("conv3_params should be a whole number.")
+    if conv3_params == params - filters:
+        raise Incorrect("almost: every filter also has one bias.")
+    if conv3_params == (kh * kw + 1) * filters:
+        raise Incorrect("a filter has a weight for every input channel at every kernel position, "
+                        "not one per position.")
+    if conv3_params == (kh * kw * channels_in + 1) * channels_in and channels_in != filters:
+        raise Incorrect("count the filters of conv3 itself, not of the layer before.")
+    if conv3_params != params:
+        raise Incorrect("not the number of parameters of conv3: (kernel height × width × input channels "
+                        "+ 1 bias) per filter, times the filters.")
+
+
+q1 = Exercise(
+    name="q1", lesson="01", variables=("conv3_shape", "conv3_params"), checker=_check_q1,
+    purpose="read a convolution's output shape and parameter count without running it",
+    expected="the shape shrinks by 2 per 3×3 'valid' convolution, and a filter has a weight per "
+             "input channel and kernel position, plus one bias.",
+    cost="seconds (no training)",
+    hints=("Model 3 is conv1 (32 filters) → conv2 (64) → conv3 (64), all 3×3 and unpadded, on a 28×28×1 "
+           "image. Work out the shape after each of them.",
+           "A 3×3 unpadded convolution turns H×W into (H−2)×(W−2). conv3 reads conv2's output, whose "
+           "channels are conv2's filters.",
+           "Parameters of a conv layer = (kernel height × kernel width × input channels + 1) × filters."),
+    solution_code="conv3_shape = (22, 22, 64)              # 28 -> 26 -> 24 -> 22; 64 filters\n"
+                  "conv3_params = (3 * 3 * 64 + 1) * 64    # 36,928",
+)
+
+
+def _check_q2(dense_params_no_pooling):
+    from ..models import build_mnist_base_cnn, build_mnist_no_pooling
+
+    layer = build_mnist_no_pooling().get_layer("dense")
+    params = layer.count_params()
+    units = layer.units
+    pooled = build_mnist_base_cnn().get_layer("dense").count_params()
+    value = dense_params_no_pooling
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise Incorrect("dense_params_no_pooling should be a whole number.")
+    if value == pooled:
+        raise Incorrect("that is the dense layer of model 1, after pooling: model 4 has no pooling, so "
+                        "Flatten sees the whole 24×24×64 map.")
+    if value == params - units:
+        raise Incorrect("almost: every unit also has one bias.")
+    if value != params:
+        raise Incorrect("not yet: Flatten lays the last feature map out as one vector; each of the 128 units "
+                        "has a weight for every number in it, plus a bias.")
+
+
+q2 = Exercise(
+    name="q2", lesson="01", variables=("dense_params_no_pooling",), checker=_check_q2,
+    purpose="see where a CNN's parameters go: the first dense layer after Flatten",
+    expected="without pooling the flattened map is 4× longer, and the first dense layer holds almost all "
+             "of model 4's parameters.",
+    cost="seconds (no training)",
+    hints=("Model 4 is model 1 without its MaxPooling2D: conv1 (32) → conv2 (64), 3×3, on 28×28×1, then "
+           "Flatten → Dense(128).",
+           "The map after conv2 is 24×24×64; Flatten makes it one vector of 24·24·64 numbers.",
+           "Parameters of a dense layer = (inputs + 1) × units."),
+    solution_code="dense_params_no_pooling = (24 * 24 * 64 + 1) * 128   # 4,718,720 of the model's 4,738,826",
+)
+
+
+def _check_q3(build_fixed):
+    import keras
+
+    model = call_learner(build_fixed)
+    if not isinstance(model, keras.Model):
+        raise Incorrect(f"build_fixed() should return a keras.Model; it returned a {type(model).__name__}.")
+    try:
+        images = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
+        out = keras.ops.convert_to_numpy(model(images, training=False))
+    except Exception as err:  # noqa: BLE001 - a model that cannot take CIFAR images
+        raise Incorrect(f"the model cannot take a batch of 32×32×3 images ({type(err).__name__}: "
+                        f"{str(err).splitlines()[0][:120]}).") from None
+    if out.ndim != 2:
+        raise Incorrect(f"for 2 images the model outputs shape {out.shape}: still a map per image. Something "
+                        "must turn the feature map into one vector before the dense layers.")
+    if out.shape != (2, 10):
+        raise Incorrect(f"for 2 images the model outputs shape {out.shape}: a classifier of the 10 CIFAR "
+                        "classes gives 10 numbers per image.")
+    if not np.allclose(out.sum(axis=1), 1.0, atol=1e-4) or (out < 0).any():
+        raise Incorrect("the 10 outputs are not probabilities (they should be >= 0 and sum to 1): "
+                        "end with a softmax.")
+    if not any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers):
+        raise Incorrect("keep the convolution: the point is to fix the model, not to replace it.")
+
+
+q3 = Exercise(
+    name="q3", lesson="01", variables=("build_fixed",), checker=_check_q3,
+    purpose="fix the pitfall model so that it classifies an image",
+    expected="Flatten (or global average pooling) turns the 14×14×30 map into one vector per image, "
+             "and the dense layers then see the whole image.",
+    cost="seconds (no training)",
+    hints=("The pitfall model outputs (None, 14, 14, 100): a vector per position, not per image.",
+           "Put a layer between the pooling and the first Dense that makes one vector per image.",
+           "keras.layers.Flatten() (what the SimpleConvNet does), then Dense(100, relu) and "
+           "Dense(10, softmax)."),
+    solution_code="import keras\n\n"
+                  "def build_fixed(input_shape=(32, 32, 3)):\n"
+                  "    inputs = keras.Input(shape=input_shape)\n"
+                  "    x = keras.layers.Conv2D(30, 5, activation=\"relu\")(inputs)\n"
+                  "    x = keras.layers.MaxPooling2D(2)(x)\n"
+                  "    x = keras.layers.Flatten()(x)                      # the fix: one vector per image\n"
+                  "    x = keras.layers.Dense(100, activation=\"relu\")(x)\n"
+                  "    outputs = keras.layers.Dense(10, activation=\"softmax\")(x)\n"
+                  "    return keras.Model(inputs, outputs)",
+)
+
+EXERCISES = {e.name: e for e in (q1, q2, q3)}

@@ -1,0 +1,80 @@
+"""The teacher's view: a copy of a lesson with every exercise solved, in the form graders read.
+
+In the learner's notebook an exercise is two code cells: an *answer cell* whose first line is
+``# Your answer to qN`` and a *check cell* that calls ``qN.check()``.  The solved copy
+replaces the answer cell's body by the exercise's solution between ``# BEGIN SOLUTION`` and
+``# END SOLUTION`` lines (nbgrader's and otter's marker), makes the check cell also call
+``qN.assert_correct()`` (so that CI, nbgrader and otter notice a wrong solution), and gives
+both cells nbgrader metadata.  The learner's notebook carries none of it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+ANSWER = re.compile(r"^# Your answer to (q\d+)\s*$")
+CHECK = re.compile(r"^(q\d+)\.check\(\)\s*$", re.M)
+
+
+def lesson_exercises(lesson: str) -> dict:
+    """The exercises of lesson ``lesson`` ("01"), by name; KeyError naming the lessons that have some."""
+    try:
+        module = importlib.import_module(f"cnncourse.exercises.lesson{lesson}")
+    except ModuleNotFoundError:
+        have = sorted(p.stem.removeprefix("lesson") for p in Path(__file__).parent.glob("lesson*.py"))
+        raise KeyError(f"lesson {lesson} has no exercises; lessons with exercises: {', '.join(have)}") from None
+    return module.EXERCISES
+
+
+def solve_notebook(path: str | Path, output_dir: str | Path = Path("build") / "solutions") -> Path:
+    """Write the solved copy of notebook ``path`` into ``output_dir``; return its path.
+
+    Raises ValueError when an exercise of the lesson has no answer cell or no check cell in
+    the notebook, or a cell names an exercise the lesson does not have.
+    """
+    import nbformat
+
+    path = Path(path)
+    lesson = path.name[:2]
+    exercises = lesson_exercises(lesson)
+    nb = nbformat.read(path, as_version=4)
+    answered, checked = set(), set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.splitlines()
+        match = ANSWER.match(lines[0]) if lines else None
+        if match:
+            name = match.group(1)
+            exercise = _known(exercises, name, path)
+            cell.source = f"{lines[0]}\n# BEGIN SOLUTION\n{exercise.solution_code}\n# END SOLUTION"
+            cell.metadata["nbgrader"] = {"schema_version": 3, "solution": True, "grade": False, "locked": False,
+                                         "grade_id": exercise.grade_id}
+            answered.add(name)
+            continue
+        match = CHECK.search(cell.source)
+        if match:
+            name = match.group(1)
+            exercise = _known(exercises, name, path)
+            cell.source = CHECK.sub(lambda m: f"{m.group(1)}.check()\n{m.group(1)}.assert_correct()", cell.source)
+            cell.metadata["nbgrader"] = {"schema_version": 3, "solution": False, "grade": True, "locked": True,
+                                         "points": 1, "grade_id": f"{exercise.grade_id}_check"}
+            checked.add(name)
+    for what, found in (("answer cell ('# Your answer to qN')", answered), ("check cell ('qN.check()')", checked)):
+        missing = sorted(set(exercises) - found)
+        if missing:
+            raise ValueError(f"{path.name}: no {what} for {', '.join(missing)}")
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    out = output_dir / path.name
+    nbformat.write(nb, out)
+    return out
+
+
+def _known(exercises: dict, name: str, path: Path):
+    if name not in exercises:
+        raise ValueError(f"{path.name} has a cell for {name}, which lesson {path.name[:2]} does not define; "
+                         f"it has {', '.join(exercises)}")
+    return exercises[name]

@@ -1,0 +1,192 @@
+"""Exercises: every solution passes, planted mistakes fail with their message, placeholders read
+"not attempted", no message gives the answer away, and the solved copy of a lesson runs."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from cnncourse import exercises, runner
+from cnncourse.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, ____, lesson01, lesson04
+from cnncourse.exercises.solve import lesson_exercises, solve_notebook
+
+LESSONS = ("01", "04")
+ALL = [e for lesson in LESSONS for e in lesson_exercises(lesson).values()]
+
+
+def _solved_namespace(exercise) -> dict:
+    namespace: dict = {}
+    exec(exercise.solution_code, namespace)   # noqa: S102 - the course's own solution text
+    return namespace
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=lambda e: e.grade_id)
+def test_the_solution_is_correct_and_a_blank_is_not_attempted(exercise):
+    assert exercise.result(_solved_namespace(exercise)).outcome == CORRECT
+    blank = {v: ____ for v in exercise.variables}
+    assert exercise.result(blank).outcome == NOT_ATTEMPTED
+    assert exercise.result({}).outcome == NOT_ATTEMPTED
+    assert exercise.result({v: ... for v in exercise.variables}).outcome == NOT_ATTEMPTED   # otter's stub
+    with pytest.raises(AssertionError, match="not attempted"):
+        exercise.assert_correct(blank)
+    exercise.assert_correct(_solved_namespace(exercise))
+    assert len(exercise.hints) >= 2 and exercise.purpose and exercise.expected and exercise.cost
+
+
+# (exercise, wrong answers, a word the message must contain); the answers are 22x22x64 and 36,928
+PLANTED = [
+    (lesson01.q1, {"conv3_shape": (22, 22, 32), "conv3_params": 36_928}, "one channel per filter"),
+    (lesson01.q1, {"conv3_shape": (26, 26, 64), "conv3_params": 36_928}, "trims one pixel"),
+    (lesson01.q1, {"conv3_shape": (22, 22, 64), "conv3_params": 36_864}, "one bias"),
+    (lesson01.q1, {"conv3_shape": (22, 22, 64), "conv3_params": 640}, "every input channel"),
+    (lesson01.q1, {"conv3_shape": (1, 22, 22, 64), "conv3_params": 36_928}, "without the batch axis"),
+    (lesson01.q2, {"dense_params_no_pooling": (12 * 12 * 64 + 1) * 128}, "no pooling"),
+    (lesson01.q2, {"dense_params_no_pooling": 24 * 24 * 64 * 128}, "bias"),
+    (lesson01.q2, {"dense_params_no_pooling": 1000}, "not yet"),
+]
+
+
+@pytest.mark.parametrize("exercise, answers, says", PLANTED, ids=lambda x: getattr(x, "grade_id", ""))
+def test_a_planted_mistake_is_incorrect_with_its_message(exercise, answers, says):
+    result = exercise.result(answers)
+    assert result.outcome == INCORRECT and says in result.message
+    for answer in ("36928", "36,928", "(22, 22, 64)", "4718720", "4,718,720"):
+        assert answer not in result.message
+
+
+def _model(layers_after_pool):
+    import keras
+
+    def build(input_shape=(32, 32, 3)):
+        inputs = keras.Input(shape=input_shape)
+        x = keras.layers.Conv2D(30, 5, activation="relu")(inputs)
+        x = keras.layers.MaxPooling2D(2)(x)
+        for layer in layers_after_pool():
+            x = layer(x)
+        return keras.Model(inputs, x)
+    return build
+
+
+def test_the_pitfall_fix_catches_each_mistake():
+    import keras
+
+    L = keras.layers
+    cases = [
+        (_model(lambda: [L.Dense(100, activation="relu"), L.Dense(10, activation="softmax")]), "still a map"),
+        (_model(lambda: [L.Flatten(), L.Dense(100, activation="relu"), L.Dense(10)]), "softmax"),
+        (_model(lambda: [L.Flatten(), L.Dense(5, activation="softmax")]), "10 numbers per image"),
+        (lambda input_shape=(32, 32, 3): "a model", "should return a keras.Model"),
+    ]
+    for build, says in cases:
+        result = lesson01.q3.result({"build_fixed": build})
+        assert result.outcome == INCORRECT and says in result.message, result.message
+
+    def stub(input_shape=(32, 32, 3)):
+        raise NotImplementedError
+    assert lesson01.q3.result({"build_fixed": stub}).outcome == NOT_ATTEMPTED
+    fixed = _model(lambda: [L.GlobalAveragePooling2D(), L.Dense(10, activation="softmax")])
+    assert lesson01.q3.result({"build_fixed": fixed}).outcome == CORRECT   # pooling fixes it too
+
+
+def test_check_shows_and_never_raises(capsys):
+    result = lesson01.q2.check({"dense_params_no_pooling": 3})
+    assert result.outcome == INCORRECT and "Incorrect:" in capsys.readouterr().out
+    lesson01.q1.hint(3)
+    assert "Hint:" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="hints 1 to 3"):
+        lesson01.q1.hint(4)
+    lesson01.q1.solution()
+    assert "36" in capsys.readouterr().out          # the solution is shown when asked
+
+
+def test_a_learners_error_is_reported_not_raised():
+    def broken(input_shape=(32, 32, 3)):
+        return 1 / 0
+    result = lesson01.q3.result({"build_fixed": broken})
+    assert result.outcome == INCORRECT and "ZeroDivisionError" in result.message
+
+
+def test_the_solved_copy_has_graders_markers_and_the_learners_copy_none(tmp_path):
+    learner = runner.find_notebooks(["01"])[0]
+    assert not any("nbgrader" in c.metadata for c in nbformat.read(learner, as_version=4).cells)
+    solved = nbformat.read(solve_notebook(learner, tmp_path), as_version=4)
+    marked = {c.metadata["nbgrader"]["grade_id"]: c for c in solved.cells if "nbgrader" in c.metadata}
+    assert set(marked) == {"l01_q1", "l01_q1_check", "l01_q2", "l01_q2_check", "l01_q3", "l01_q3_check"}
+    assert "# BEGIN SOLUTION" in marked["l01_q1"].source and "# END SOLUTION" in marked["l01_q1"].source
+    assert marked["l01_q1"].metadata["nbgrader"]["solution"] is True
+    assert "q1.assert_correct()" in marked["l01_q1_check"].source
+    assert marked["l01_q1_check"].metadata["nbgrader"]["points"] == 1
+
+
+def test_a_lesson_without_its_answer_cell_is_refused(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("q1.check()")]
+    path = tmp_path / "01_broken.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(ValueError, match=r"no answer cell .* for q1, q2, q3"):
+        solve_notebook(path, tmp_path / "out")
+    with pytest.raises(KeyError, match="lessons with exercises: 01, 04"):
+        lesson_exercises("09")
+
+
+def _block(*steps):
+    """A learner's block function built from ``steps``: callables (x, keras) -> tensor."""
+    def block(x, filters=32, kernel_size=2):
+        import keras
+
+        y = x
+        for step in steps:
+            y = step(x, y, keras, filters)
+        return y
+    return block
+
+
+C = lambda k, pad="same": lambda x, y, K, f: K.layers.Conv2D(f, k, padding=pad)(y)   # noqa: E731
+BN = lambda x, y, K, f: K.layers.BatchNormalization()(y)                              # noqa: E731
+RELU = lambda x, y, K, f: K.layers.ReLU()(y)                                           # noqa: E731
+ADD_X = lambda x, y, K, f: K.layers.Add()([y, x])                                      # noqa: E731
+ADD_SELF = lambda x, y, K, f: K.layers.Add()([y, y])                                   # noqa: E731
+
+
+@pytest.mark.parametrize("block, says", [
+    (_block(C(2), BN, RELU, C(2)), "no Add layer"),
+    (_block(C(2), BN, RELU, C(2), ADD_SELF), "does not receive the block's input"),
+    (_block(C(2), C(2), BN, RELU, C(2), ADD_X), "two convolutions"),
+    (_block(C(2), RELU, C(2), ADD_X), "normalises"),
+    (_block(C(2), BN, RELU, C(2), ADD_X, C(2)), "two convolutions"),
+    (lambda x, filters=32, kernel_size=2: None, "should return the block's output tensor"),
+], ids=["no add", "no shortcut", "three convs", "no batchnorm", "conv after add", "returns None"])
+def test_residual_block_mistakes(block, says):
+    result = lesson04.q1.result({"residual_block": block})
+    assert result.outcome == INCORRECT and says in result.message, result.message
+
+
+def test_inception_block_mistakes_and_the_parameter_question():
+    def branches(kernels, concat=True, pad="same", filters_scale=1):
+        def block(x, filters=32):
+            import keras
+
+            outs = []
+            for k in kernels:
+                b = keras.layers.Conv2D(filters * filters_scale, k, padding=pad)(x)
+                b = keras.layers.Conv2D(filters * filters_scale, k, padding=pad)(b)
+                outs.append(keras.layers.ReLU()(b))
+            return keras.layers.Concatenate()(outs) if concat else keras.layers.Add()(outs)
+        return block
+
+    for block, says in [(branches((2, 3), concat=False), "no Concatenate"),
+                        (branches((2, 2)), "one branch of 2×2 and one of 3×3"),
+                        (branches((2, 3), pad="valid"), "padding='same'"),
+                        (branches((2, 3), filters_scale=2), "twice as many")]:
+        result = lesson04.q2.result({"inception_block": block})
+        assert result.outcome == INCORRECT and says in result.message, result.message
+    assert lesson04.q3.result({"biggest_share": "dense layer"}).outcome == INCORRECT
+    assert "9" in lesson04.q3.result({"biggest_share": "2x2 convolutions"}).message
+    assert "answer with one of" in lesson04.q3.result({"biggest_share": "convs"}).message
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_the_solved_copy_runs_under_smoke(tmp_path, lesson):
+    solved = solve_notebook(runner.find_notebooks([lesson])[0], tmp_path / "solutions")
+    run = runner.run_notebook(solved, profile="smoke", output_dir=tmp_path / "executed")
+    assert run.status == "ok", run.error
