@@ -7,10 +7,10 @@ import nbformat
 import pytest
 
 from cnncourse import exercises, runner
-from cnncourse.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, ____, lesson01, lesson04
+from cnncourse.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, ____, lesson01, lesson04, lesson06
 from cnncourse.exercises.solve import lesson_exercises, solve_notebook
 
-LESSONS = ("01", "04")
+LESSONS = ("01", "04", "06")
 ALL = [e for lesson in LESSONS for e in lesson_exercises(lesson).values()]
 
 
@@ -125,7 +125,7 @@ def test_a_lesson_without_its_answer_cell_is_refused(tmp_path):
     nbformat.write(nb, path)
     with pytest.raises(ValueError, match=r"no answer cell .* for q1, q2, q3"):
         solve_notebook(path, tmp_path / "out")
-    with pytest.raises(KeyError, match="lessons with exercises: 01, 04"):
+    with pytest.raises(KeyError, match="lessons with exercises: 01, 04, 06"):
         lesson_exercises("09")
 
 
@@ -183,6 +183,57 @@ def test_inception_block_mistakes_and_the_parameter_question():
     assert lesson04.q3.result({"biggest_share": "dense layer"}).outcome == INCORRECT
     assert "9" in lesson04.q3.result({"biggest_share": "2x2 convolutions"}).message
     assert "answer with one of" in lesson04.q3.result({"biggest_share": "convs"}).message
+
+
+def _transfer(size=96, scale=True, frozen=True, weights="imagenet"):
+    def build():
+        import keras
+
+        inputs = keras.Input(shape=(32, 32, 3))
+        x = keras.layers.Resizing(size, size)(inputs)
+        if scale:
+            x = keras.layers.Rescaling(2.0, offset=-1.0)(x)
+        base = keras.applications.MobileNet(alpha=0.25, include_top=False, weights=weights,
+                                            input_shape=(size, size, 3), pooling="avg")
+        base.trainable = not frozen
+        return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(base(x)))
+    return build
+
+
+@pytest.mark.parametrize("build, says", [
+    (_transfer(scale=False), "[-1, 1]"),
+    (_transfer(frozen=False), "not frozen"),
+    (_transfer(weights=None), "not the ImageNet ones"),
+    (_transfer(size=64), "resize the 32×32 images to 96×96"),
+], ids=["unscaled", "not frozen", "random weights", "64 px"])
+def test_transfer_model_mistakes(build, says, monkeypatch, tmp_path):
+    result = lesson06.q1.result({"build_transfer_model": build})
+    assert result.outcome == INCORRECT and says in result.message, result.message
+
+
+def test_head_and_unfreezing_mistakes():
+    assert "bias" in lesson06.q2.result({"head_params": 2560}).message
+    assert lesson06.q2.result({"head_params": 10250}).outcome == INCORRECT   # alpha 1.0's head, not this one
+
+    def base_of(model):
+        import keras
+        return next(layer for layer in model.layers if isinstance(layer, keras.Model))
+
+    def everything(model, first_layer):
+        base_of(model).trainable = True
+    def with_batchnorm(model, first_layer):
+        base = base_of(model)
+        base.trainable = True
+        names = [layer.name for layer in base.layers]
+        for i, layer in enumerate(base.layers):
+            layer.trainable = i >= names.index(first_layer)
+    def forgot_base(model, first_layer):
+        for layer in base_of(model).layers:
+            layer.trainable = True
+    for function, says in [(everything, "before conv_dw_12 train too"), (with_batchnorm, "BatchNormalization"),
+                           (forgot_base, None)]:
+        result = lesson06.q3.result({"unfreeze_from": function})
+        assert result.outcome == INCORRECT and (says is None or says in result.message), result.message
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
