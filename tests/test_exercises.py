@@ -4,18 +4,27 @@
 from __future__ import annotations
 
 import nbformat
+import numpy as np
 import pytest
 
 from cnncourse import exercises, runner
-from cnncourse.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, ____, lesson01, lesson04, lesson06
+from cnncourse.exercises import (CORRECT, INCORRECT, NOT_ATTEMPTED, ____, lesson01, lesson02, lesson03, lesson04,
+                                  lesson05, lesson06)
 from cnncourse.exercises.solve import lesson_exercises, solve_notebook
 
-LESSONS = ("01", "04", "06")
+LESSONS = ("01", "02", "03", "04", "05", "06")
 ALL = [e for lesson in LESSONS for e in lesson_exercises(lesson).values()]
 
 
+def _ablation_table():
+    import pandas as pd
+
+    return pd.DataFrame({"configuration": ["base CNN", "+ augmentation"], "final_train_accuracy": [0.9, 0.6],
+                         "test_accuracy": [0.3, 0.4]})
+
+
 def _solved_namespace(exercise) -> dict:
-    namespace: dict = {}
+    namespace: dict = {"table": _ablation_table()}   # what lesson 05's notebook has when its exercises run
     exec(exercise.solution_code, namespace)   # noqa: S102 - the course's own solution text
     return namespace
 
@@ -24,6 +33,7 @@ def _solved_namespace(exercise) -> dict:
 def test_the_solution_is_correct_and_a_blank_is_not_attempted(exercise):
     assert exercise.result(_solved_namespace(exercise)).outcome == CORRECT
     blank = {v: ____ for v in exercise.variables}
+    blank.update({"table": _ablation_table()} if "table" in blank else {})
     assert exercise.result(blank).outcome == NOT_ATTEMPTED
     assert exercise.result({}).outcome == NOT_ATTEMPTED
     assert exercise.result({v: ... for v in exercise.variables}).outcome == NOT_ATTEMPTED   # otter's stub
@@ -125,7 +135,7 @@ def test_a_lesson_without_its_answer_cell_is_refused(tmp_path):
     nbformat.write(nb, path)
     with pytest.raises(ValueError, match=r"no answer cell .* for q1, q2, q3"):
         solve_notebook(path, tmp_path / "out")
-    with pytest.raises(KeyError, match="lessons with exercises: 01, 04, 06"):
+    with pytest.raises(KeyError, match="lessons with exercises: 01, 02, 03, 04, 05, 06"):
         lesson_exercises("09")
 
 
@@ -183,6 +193,84 @@ def test_inception_block_mistakes_and_the_parameter_question():
     assert lesson04.q3.result({"biggest_share": "dense layer"}).outcome == INCORRECT
     assert "9" in lesson04.q3.result({"biggest_share": "2x2 convolutions"}).message
     assert "answer with one of" in lesson04.q3.result({"biggest_share": "convs"}).message
+
+
+def test_feature_map_exercises_catch_each_mistake():
+    q1, q2, q3 = lesson02.q1, lesson02.q2, lesson02.q3
+    for shape, says in [((24, 24, 16), "batch axis"), ((8, 28, 28, 16), "no padding"), ((8, 24, 24, 1), "per filter"),
+                        ((1, 24, 24, 16), "images you passed")]:
+        assert says in q1.result({"maps_shape": shape}).message
+    for function, says in [(lambda m: int(np.argmax(m.max(axis=(0, 1, 2)))), "single largest value"),
+                           (lambda m: int(np.argmax(m.mean(axis=0).mean(axis=0)[0])), "largest mean"),
+                           (lambda m: [2], "one filter index")]:
+        result = q2.result({"strongest_filter": function})
+        assert result.outcome == INCORRECT and says in result.message, result.message
+    for function, says in [(lambda h: int(np.argmax(h)), "flattened"),
+                           (lambda h: np.unravel_index(np.argmax(h), h.shape)[::-1], "swapped"),
+                           (lambda h: (0, 0), "largest value")]:
+        result = q3.result({"hot_spot": function})
+        assert result.outcome == INCORRECT and says in result.message, result.message
+
+
+def test_augmentation_gap_and_mixup_exercises_catch_each_mistake():
+    import keras
+
+    L = keras.layers
+    for layers, says in [([L.RandomTranslation(0.1, 0.1)], "no RandomFlip"),
+                         ([L.RandomFlip("vertical"), L.RandomTranslation(0.1, 0.1)], "left-right only"),
+                         ([L.RandomFlip("horizontal")], "no RandomTranslation"),
+                         ([L.RandomFlip("horizontal"), L.RandomTranslation(0.5, 0.5)], "the shift is large"),
+                         ([L.RandomFlip("horizontal"), L.RandomTranslation(0.1, 0.1), L.Rescaling(0.5)],
+                          "at inference")]:
+        result = lesson05.q1.result({"build_my_augmenter": lambda layers=layers: keras.Sequential(layers)})
+        assert result.outcome == INCORRECT and says in result.message, result.message
+    table = _ablation_table()
+    for gaps, says in [((-0.6, -0.2), "sign"), ((60.0, 20.0), "fractions"), ((0.3, 0.4), "test accuracies"),
+                       ((0.5, 0.2), "not the gaps")]:
+        result = lesson05.q2.result({"table": table, "gap_base": gaps[0], "gap_augmented": gaps[1]})
+        assert result.outcome == INCORRECT and says in result.message, result.message
+    swapped = np.zeros(10)
+    swapped[3], swapped[8] = 0.7, 0.3
+    assert "swapped" in lesson05.q3.result({"mixed_label": swapped}).message
+    assert "sum to 1" in lesson05.q3.result({"mixed_label": np.ones(10)}).message
+    assert "10 in all" in lesson05.q3.result({"mixed_label": [0.3, 0.7]}).message
+
+
+def test_regularizer_exercises_catch_each_mistake():
+    import keras
+
+    q1, q2, q3 = lesson03.q1, lesson03.q2, lesson03.q3
+    right = dict(zip(lesson03.PANELS, lesson03.MYSTERY_ORDER))
+    swapped = {**right, "A": right["B"], "B": right["A"]}
+    assert "2 of 4 right" in q1.result({"mystery": swapped}).message
+    no_l1 = {**right, "D": right["C"], "C": right["D"]}
+    assert "exactly zero" in q1.result({"mystery": no_l1}).message
+    assert "exactly one panel" in q1.result({"mystery": {p: "L1" for p in "ABCD"}}).message
+    assert "keys" in q1.result({"mystery": ["L1"]}).message
+    assert "absolute values" in q2.result({"l1_penalty": 0.013}).message
+    assert "L2 penalty" in q2.result({"l1_penalty": 0.0129}).message
+    assert "multiplied" in q2.result({"l1_penalty": 1.7}).message
+    dense = keras.layers.Dense
+    for layer, says in [(dense(30, activation="relu"), "no regularizer"),
+                        (dense(30, activation="relu", kernel_regularizer=keras.regularizers.L1(0.01)), "includes L1"),
+                        (dense(30, activation="relu", kernel_regularizer=keras.regularizers.L2(0.1)), "0.01"),
+                        (dense(30, activation="relu", activity_regularizer="l2"), "on the weights"),
+                        (dense(10, activation="relu", kernel_regularizer="l2"), "30 units")]:
+        result = q3.result({"l2_layer": layer})
+        assert result.outcome == INCORRECT and says in result.message, result.message
+    l1l2 = dense(30, activation="relu", kernel_regularizer=keras.regularizers.L1L2(l2=0.01))
+    assert q3.result({"l2_layer": l1l2}).outcome == CORRECT
+
+
+def test_mystery_histograms_draw_four_unnamed_panels():
+    rng = np.random.default_rng(0)
+    weights = {name: rng.normal(size=(10, 30)) for name in lesson03.MYSTERY_ORDER}
+    fig = lesson03.plot_mystery_histograms(weights)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["mystery A", "mystery B", "mystery C", "mystery D"]
+    assert not any(name in " ".join(titles) for name in ("L1", "L2", "dropout", "none"))
+    with pytest.raises(KeyError, match="no L1"):
+        lesson03.plot_mystery_histograms({k: v for k, v in weights.items() if k != "L1"})
 
 
 def _transfer(size=96, scale=True, frozen=True, weights="imagenet"):
