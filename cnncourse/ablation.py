@@ -194,6 +194,39 @@ def train_configuration(
     }
 
 
+def compare_augmenters(
+    augmenters: Mapping[str, keras.Model | None],
+    data: ImageDataset,
+    *,
+    width: float,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Train the base CNN once per augmenter ({label: augmenter or None}) under the same seed and
+    return a table: label, final train accuracy, test accuracy, gap (train minus test), seconds.
+    For a learner's own augmenter next to none (lesson 05's exercise)."""
+    from .augment import make_train_dataset
+    from .training import fit_and_evaluate
+
+    base = cumulative_configs()["base CNN"]
+    rows = []
+    for label, augmenter in augmenters.items():
+        set_seed(seed)
+        model = build_configuration_model(base, width=width, input_shape=data.x_train.shape[1:],
+                                          num_classes=data.num_classes)
+        train = make_train_dataset(data.x_train, data.y_train, batch_size=batch_size, augmenter=augmenter,
+                                   seed=seed)
+        run = fit_and_evaluate(model, data, optimizer="adam", epochs=epochs, batch_size=batch_size,
+                               validation="test", progress=progress, name=label, train_batches=train)
+        train_accuracy = run.history["accuracy"][-1]
+        rows.append({"augmenter": label, "final_train_accuracy": train_accuracy,
+                     "test_accuracy": run.test_accuracy, "gap": train_accuracy - run.test_accuracy,
+                     "seconds": run.train_seconds})
+    return pd.DataFrame(rows)
+
+
 @dataclass
 class AblationResult:
     """What :func:`run_ablation` returns: the summary table and every run, by row name."""

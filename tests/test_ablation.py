@@ -220,3 +220,13 @@ def test_repeat_rows_run_every_seed_and_the_others_once(tmp_path):
     once = ablation.run_ablation(data, configs=configs, width=0.125, epochs=1, batch_size=16, seeds=(1, 2),
                                  repeat_rows=(), progress=False)
     assert once.table.runs.tolist() == [1, 1, 1] and np.isnan(ablation.pooled_seed_std(once.table))
+
+
+def test_compare_augmenters_trains_the_base_cnn_once_per_augmenter():
+    from cnncourse import augment
+
+    table = ablation.compare_augmenters({"none": None, "flip": augment.build_augmenter(seed=1)}, _tiny_cifar(),
+                                        width=0.125, epochs=1, batch_size=16, seed=3, progress=False)
+    assert list(table.augmenter) == ["none", "flip"]
+    assert (table.gap == table.final_train_accuracy - table.test_accuracy).all()
+    assert table.test_accuracy.between(0, 1).all() and (table.seconds > 0).all()
