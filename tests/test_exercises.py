@@ -271,6 +271,11 @@ def test_mystery_histograms_draw_four_unnamed_panels():
     assert not any(name in " ".join(titles) for name in ("L1", "L2", "dropout", "none"))
     with pytest.raises(KeyError, match="no L1"):
         lesson03.plot_mystery_histograms({k: v for k, v in weights.items() if k != "L1"})
+    sparse = dict(weights, L1=np.where(np.arange(300).reshape(10, 30) < 280, 0.0, 0.5))   # 280 exact zeros
+    fig = lesson03.plot_mystery_histograms(sparse)
+    l1_axes = fig.axes[lesson03.MYSTERY_ORDER.index("L1")]
+    assert sum(p.get_height() for p in l1_axes.patches) == 300          # every weight drawn, zeros included
+    assert max(p.get_height() for p in l1_axes.patches) == 280
 
 
 def _transfer(size=96, scale=True, frozen=True, weights="imagenet"):

@@ -28,13 +28,14 @@ def plot_mystery_histograms(weights, *, fig=None):
     if fig is None:
         fig = plt.figure(figsize=(10, 3.2), layout="constrained")
     axes = fig.subplots(1, 4, sharex=True, sharey=True)
-    floor = -6
-    bins = np.linspace(floor, 1, 29)
+    floor = -6                                   # |w| <= 1e-6 counts as zero and is drawn at -6
+    bins = np.linspace(floor - 0.125, 1.125, 30)
     for ax, panel, name in zip(axes, PANELS, MYSTERY_ORDER):
-        values = np.log10(np.maximum(np.abs(np.asarray(weights[name])).ravel(), 10.0**floor))
+        magnitudes = np.abs(np.asarray(weights[name], dtype=np.float64)).ravel()
+        values = np.clip(np.log10(np.maximum(magnitudes, 1e-300)), floor, None)
         ax.hist(values, bins=bins, color="0.35")
         ax.set_title(f"mystery {panel}", fontsize=11)
-        ax.set_xlabel("log10 |w|  (−6: zero)")
+        ax.set_xlabel("log10 |w|  (−6: zero or below 1e-6)")
     axes[0].set_ylabel("weights")
     fig.suptitle("The 300 first-layer weights of each setting — which setting is which?", fontsize=12)
     return fig
@@ -65,8 +66,8 @@ q1 = Exercise(
     expected="L1 piles weights at exactly zero; L2 shrinks them all (nothing large, nothing exactly zero); "
              "without regularization the largest weights are largest; dropout keeps the noise weights alive.",
     cost="seconds (uses the four runs above)",
-    hints=("Look for the panel with a tall bar at −6 (weights that are exactly zero): that is the penalty "
-           "that removes inputs.",
+    hints=("Look for the panel with a tall bar at −6 (weights that are zero, or below 1e-6): that is the "
+           "penalty that removes inputs.",
            "L2's pull grows with the weight: it leaves no very large weight, but hardly any exactly zero.",
            "Without regularization nothing holds the weights back: the panel reaching furthest right. "
            "Dropout penalises no weight, but spreads the signal: many mid-sized weights."),
