@@ -85,7 +85,7 @@ _HEADINGS = {CORRECT: "Correct", INCORRECT: "Incorrect", NOT_ATTEMPTED: "Not att
              CANNOT_CHECK: "Cannot check"}
 
 
-def _show(kind: str, text: str, code: str | None = None) -> None:
+def _show(kind: str, text: str, code: str | None = None, colour: str = "#24292f") -> None:
     """Show a message in the notebook (coloured HTML) or print it elsewhere."""
     try:
         from IPython import get_ipython
@@ -97,8 +97,6 @@ def _show(kind: str, text: str, code: str | None = None) -> None:
     if not in_notebook:
         print(f"{kind}: {text}" + (f"\n{code}" if code else ""))
         return
-    colour = _COLOURS.get(kind.lower(), _COLOURS.get({"Hint": CANNOT_CHECK, "Solution": CORRECT}.get(kind, ""),
-                                                     "#24292f"))
     body = f'<span style="color:{colour}"><b>{html.escape(kind)}:</b></span> {html.escape(text)}'
     if code:
         body += f"<pre>{html.escape(code)}</pre>"
@@ -156,11 +154,11 @@ class Exercise:
             return Result(INCORRECT, f"running your answer raised {type(err).__name__}: {err}")
         return Result(CORRECT, "well done." if not self.expected else self.expected)
 
-    def check(self, namespace: Mapping | None = None) -> Result:
-        """Show whether the answer is right (never the expected value); returns the :class:`Result`."""
+    def check(self, namespace: Mapping | None = None) -> None:
+        """Show whether the answer is right (never the expected value).  Returns nothing, so that a
+        cell ending with it shows no ``Out:`` value; :meth:`result` gives the outcome as a value."""
         result = self.result(namespace)
-        _show(_HEADINGS[result.outcome], result.message)
-        return result
+        _show(_HEADINGS[result.outcome], result.message, colour=_COLOURS[result.outcome])
 
     def assert_correct(self, namespace: Mapping | None = None) -> None:
         """Raise AssertionError unless the answer is correct (for solved copies, CI and graders)."""
@@ -173,11 +171,11 @@ class Exercise:
         if not 1 <= n <= len(self.hints):
             raise ValueError(f"{self.name} has hints 1 to {len(self.hints)}; got {n}")
         more = f" (hint({n + 1}) says more)" if n < len(self.hints) else ""
-        _show("Hint", self.hints[n - 1] + more)
+        _show("Hint", self.hints[n - 1] + more, colour=_COLOURS[CANNOT_CHECK])
 
     def solution(self) -> None:
         """Show a solution (only when asked)."""
-        _show("Solution", "one way to answer:", self.solution_code)
+        _show("Solution", "one way to answer:", self.solution_code, colour=_COLOURS[CORRECT])
 
     @staticmethod
     def _learner_namespace() -> Mapping:
