@@ -25,6 +25,18 @@ __version__ = "0.1.0"
 
 from .quiet import hide_tensorflow_logs, in_notebook_kernel, logs_wanted  # noqa: E402
 
+def _cap_threads_early() -> None:
+    """With ``$CNNCOURSE_THREADS`` set, tell TensorFlow and OpenMP before either starts."""
+    import os
+
+    cap = os.environ.get("CNNCOURSE_THREADS", "").strip()
+    if cap.isdigit() and int(cap) > 0:
+        for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+            os.environ.setdefault(name, cap)
+
+
+_cap_threads_early()
+
 if in_notebook_kernel() and not logs_wanted():   # before TensorFlow loads: its C++ log lines stay out of the notebook
     hide_tensorflow_logs()
 

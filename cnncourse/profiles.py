@@ -20,6 +20,19 @@ import os
 from dataclasses import dataclass, fields
 
 PROFILE_ENV = "CNNCOURSE_PROFILE"
+#: caps the CPU threads TensorFlow uses per kernel (for shared class servers); unset: all cores
+THREADS_ENV = "CNNCOURSE_THREADS"
+
+
+def thread_cap() -> int | None:
+    """The number of threads each notebook's TensorFlow may use (``$CNNCOURSE_THREADS``), or None for
+    TensorFlow's default (every core).  A value that is not a positive integer raises ValueError."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{THREADS_ENV} must be a positive whole number of threads, got {raw!r}")
+    return int(raw)
 DEFAULT_PROFILE = "laptop"
 
 

@@ -15,7 +15,28 @@ def set_seed(seed: int = DEFAULT_SEED, *, deterministic: bool = True) -> int:
     import keras
     import tensorflow as tf
 
+    apply_thread_cap()
     keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
     return seed
+
+
+def apply_thread_cap() -> int | None:
+    """Limit TensorFlow to ``$CNNCOURSE_THREADS`` threads (within and across ops), when set; returns the
+    cap.  Takes effect only before TensorFlow runs its first op, which is why :func:`set_seed` (the
+    first call of every notebook) calls it; importing :mod:`cnncourse` also sets TensorFlow's and
+    OpenMP's thread variables for it."""
+    from .profiles import thread_cap
+
+    cap = thread_cap()
+    if cap is None:
+        return None
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(cap)
+        tf.config.threading.set_inter_op_parallelism_threads(cap)
+    except RuntimeError:   # TensorFlow already running: the environment variables set at import still hold
+        pass
+    return cap

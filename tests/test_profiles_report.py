@@ -148,3 +148,27 @@ def test_a_learner_can_ask_for_tensorflow_logs_back(monkeypatch):
     assert not quiet.logs_wanted()
     monkeypatch.setenv(quiet.SHOW_LOGS_ENV, "1")
     assert quiet.logs_wanted()
+
+
+def test_the_thread_cap_is_read_and_checked(monkeypatch):
+    monkeypatch.delenv(profiles.THREADS_ENV, raising=False)
+    assert profiles.thread_cap() is None
+    monkeypatch.setenv(profiles.THREADS_ENV, "2")
+    assert profiles.thread_cap() == 2
+    monkeypatch.setenv(profiles.THREADS_ENV, "two")
+    with pytest.raises(ValueError, match="CNNCOURSE_THREADS must be a positive whole number of threads, got 'two'"):
+        profiles.thread_cap()
+
+
+def test_the_thread_cap_reaches_tensorflow():
+    import os
+    import subprocess
+    import sys
+
+    script = ("import cnncourse, os\ncnncourse.set_seed(1)\nimport tensorflow as tf\n"
+              "print(tf.config.threading.get_intra_op_parallelism_threads(),"
+              " tf.config.threading.get_inter_op_parallelism_threads(), os.environ['OMP_NUM_THREADS'])")
+    env = dict(os.environ, CNNCOURSE_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("OMP_NUM_THREADS", None)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["1", "1", "1"], done.stderr[-500:]
