@@ -163,9 +163,12 @@ def train_configuration(
     progress: bool = True,
     name: str = "",
     run_eagerly: bool = False,
+    augmenter="config",
 ) -> dict:
     """Build and train one configuration, validating on the test set after every epoch (as the article did).
 
+    ``augmenter``: "config" (the configuration's own: :func:`~cnncourse.augment.build_augmenter` when
+    it augments), or a Keras model of random layers, or None, in its place.
     Returns a JSON-ready dict: params, test_loss and test_accuracy (the last epoch's validation scores),
     history (per-epoch lists), epoch_seconds (training + validation per epoch).
     """
@@ -178,7 +181,8 @@ def train_configuration(
     model = build_configuration_model(config, width=width, input_shape=data.x_train.shape[1:],
                                       num_classes=data.num_classes)
     train = make_train_dataset(data.x_train, data.y_train, batch_size=batch_size,
-                               augmenter=build_augmenter(seed=seed) if config.augment else None,
+                               augmenter=(build_augmenter(seed=seed) if config.augment else None)
+                               if isinstance(augmenter, str) and augmenter == "config" else augmenter,
                                mixup_alpha=config.mixup_alpha, seed=seed)
     timer = _EpochTimer()
     # the test set is the validation set (as in the article): its last-epoch scores are the test scores
@@ -207,23 +211,15 @@ def compare_augmenters(
     """Train the base CNN once per augmenter ({label: augmenter or None}) under the same seed and
     return a table: label, final train accuracy, test accuracy, gap (train minus test), seconds.
     For a learner's own augmenter next to none (lesson 05's exercise)."""
-    from .augment import make_train_dataset
-    from .training import fit_and_evaluate
-
     base = cumulative_configs()["base CNN"]
     rows = []
     for label, augmenter in augmenters.items():
-        set_seed(seed)
-        model = build_configuration_model(base, width=width, input_shape=data.x_train.shape[1:],
-                                          num_classes=data.num_classes)
-        train = make_train_dataset(data.x_train, data.y_train, batch_size=batch_size, augmenter=augmenter,
-                                   seed=seed)
-        run = fit_and_evaluate(model, data, optimizer="adam", epochs=epochs, batch_size=batch_size,
-                               validation="test", progress=progress, name=label, train_batches=train)
-        train_accuracy = run.history["accuracy"][-1]
+        run = train_configuration(base, data, width=width, epochs=epochs, batch_size=batch_size, seed=seed,
+                                  progress=progress, name=label, augmenter=augmenter)
+        train_accuracy = run["history"]["accuracy"][-1]
         rows.append({"augmenter": label, "final_train_accuracy": train_accuracy,
-                     "test_accuracy": run.test_accuracy, "gap": train_accuracy - run.test_accuracy,
-                     "seconds": run.train_seconds})
+                     "test_accuracy": run["test_accuracy"], "gap": train_accuracy - run["test_accuracy"],
+                     "seconds": float(sum(run["epoch_seconds"]))})
     return pd.DataFrame(rows)
 
 

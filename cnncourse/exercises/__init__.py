@@ -60,6 +60,15 @@ def is_blank(value) -> bool:
     return value is ____ or isinstance(value, _Placeholder) or value is Ellipsis
 
 
+def whole_number(name: str, value) -> int:
+    """``value`` as an int, or :class:`Incorrect` saying ``name`` should be a whole number."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise Incorrect(f"{name} should be a whole number.")
+    return int(value)
+
+
 def call_learner(function: Callable, *args, **kwargs):
     """Call a learner's function; a ``NotImplementedError`` (nbgrader's stub) means not attempted."""
     try:

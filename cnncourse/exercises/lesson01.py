@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Exercise, Incorrect, call_learner
+from . import Exercise, Incorrect, call_learner, whole_number
 
 
 def _three_conv_conv3():
@@ -31,8 +31,7 @@ def _check_q1(conv3_shape, conv3_params):
     kh, kw = layer.kernel_size
     filters = layer.filters
     channels_in = layer.input.shape[-1]
-    if not isinstance(conv3_params, (int, np.integer)) or isinstance(conv3_params, bool):
-        raise Incorrect("conv3_params should be a whole number.")
+    whole_number("conv3_params", conv3_params)
     if conv3_params == params - filters:
         raise Incorrect("almost: every filter also has one bias.")
     if conv3_params == (kh * kw + 1) * filters:
@@ -69,8 +68,7 @@ def _check_q2(dense_params_no_pooling):
     units = layer.units
     pooled = build_mnist_base_cnn().get_layer("dense").count_params()
     value = dense_params_no_pooling
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise Incorrect("dense_params_no_pooling should be a whole number.")
+    whole_number("dense_params_no_pooling", value)
     if value == pooled:
         raise Incorrect("that is the dense layer of model 1, after pooling: model 4 has no pooling, so "
                         "Flatten sees the whole 24×24×64 map.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import CannotCheck, Exercise, Incorrect, call_learner
+from . import CannotCheck, Exercise, Incorrect, call_learner, whole_number
 
 ALPHA = 0.25          # the smallest MobileNet: its ImageNet weights are the ones an offline class has
 SIZE = 96
@@ -117,8 +117,7 @@ q1 = Exercise(
 
 def _check_q2(head_params):
     features = int(256 * ALPHA * 4)     # MobileNet's last block has 1024 * alpha channels
-    if not isinstance(head_params, (int, np.integer)) or isinstance(head_params, bool):
-        raise Incorrect("head_params should be a whole number.")
+    whole_number("head_params", head_params)
     if head_params == features * 10:
         raise Incorrect("almost: each of the 10 units also has a bias.")
     if head_params != (features + 1) * 10:
