@@ -6,8 +6,15 @@ articles' figures) and its claims table (HOLDS / NOT SEEN / WITHIN NOISE).
     python benchmarks/run_lessons.py --profile smoke          # every notebook
 
 Each notebook runs in its own child process (so that its peak memory is its
-own); the results are printed as a table and appended as one JSON line per
-notebook to ``build/benchmarks.jsonl``.
+own), from a copy in a fresh temporary folder, so that no cache an earlier run left
+(lesson 05's finished runs, lesson 06's features) is read: the times are a learner's
+first run (``--warm`` runs the notebooks where they are, caches and all).  The results are
+printed as a table and appended as one JSON line per notebook to ``build/benchmarks.jsonl``.
+
+``--record-costs`` also times the workload of ``python -m cnncourse doctor --bench``
+(:mod:`cnncourse.bench`) before and after the lessons, and writes each lesson's wall time
+and peak memory with it to ``cnncourse/lesson_costs.json``, from which ``doctor --bench``
+estimates each lesson's time on another machine.
 """
 
 from __future__ import annotations
@@ -17,12 +24,14 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from cnncourse import articles
+from cnncourse import articles, bench
 from cnncourse.report import format_claims
 from cnncourse.runner import find_notebooks
 
@@ -44,17 +53,46 @@ ARTICLE_FIGURES = {
 }
 
 
-def _run_one(notebook: str, profile: str, output_dir: str) -> dict:
+def _run_one(notebook: str, profile: str, output_dir: str, warm: bool) -> dict:
     """Run one notebook in this process; return its record (called in a child process)."""
     from cnncourse.runner import run_notebook
 
-    run = run_notebook(notebook, profile=profile, output_dir=output_dir)
+    if warm:
+        run = run_notebook(notebook, profile=profile, output_dir=output_dir)
+    else:   # a copy in a fresh folder: every cache the notebook keeps (under ./build) starts empty
+        with tempfile.TemporaryDirectory(prefix="cnncourse_cold_") as folder:
+            copy = Path(folder) / Path(notebook).name
+            shutil.copy(notebook, copy)
+            run = run_notebook(copy, profile=profile, output_dir=output_dir)
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the kernel, a child of ours
+    peak = run.peak_rss_mib if run.peak_rss_mib is not None else peak_kib / 1024
     return {
         "notebook": run.notebook, "profile": profile, "status": run.status, "error": run.error,
-        "wall_s": round(run.seconds, 1), "kernel_peak_rss_mib": round(peak_kib / 1024, 1),
+        "wall_s": round(run.seconds, 1), "kernel_peak_rss_mib": round(peak, 1),
+        "memory_cells": run.memory_cells,
         "slowest_cells": run.slowest, "metrics": run.metrics, "claims": run.claims,
     }
+
+
+def _workload() -> dict[str, float]:
+    """Time doctor --bench's workload in a fresh process (as doctor does)."""
+    proc = subprocess.run([sys.executable, __file__, "--workload"], capture_output=True, text=True, check=True)
+    timings = json.loads([l for l in proc.stdout.splitlines() if l.startswith("RESULT ")][-1][len("RESULT "):])
+    print("workload: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()), flush=True)
+    return timings
+
+
+def _record_costs(records: list[dict], profile: str, workloads: list[dict[str, float]]) -> None:
+    """Write each finished lesson's cost, with the mean of the workload timed before and after."""
+    mean = {k: sum(w[k] for w in workloads) / len(workloads) for k in workloads[0]}
+    spread = {k: abs(workloads[0][k] - workloads[-1][k]) / mean[k] for k in mean}
+    print("workload, before vs after the lessons: " + ", ".join(f"{k} {100 * v:.0f}%" for k, v in spread.items()))
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or platform.platform()}"
+    for r in records:
+        if r["status"] == "ok":
+            bench.record_cost(r["notebook"][:2], profile, seconds=r["wall_s"], peak_mib=r.get("kernel_peak_rss_mib"),
+                              workload=mean, machine=machine, measured=time.strftime("%Y-%m-%d"))
+    print(f"lesson costs written to {bench.COSTS_FILE}")
 
 
 def _verdict(name: str, value: float) -> tuple[str, str]:
@@ -69,19 +107,31 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="*", help="names or prefixes ('01'); default: all")
     parser.add_argument("--profile", default="laptop", choices=["smoke", "laptop", "full"])
     parser.add_argument("--output-dir", default="build/benchmarks")
+    parser.add_argument("--warm", action="store_true",
+                        help="run the notebooks in place, reusing their caches (default: cold, from a fresh folder)")
+    parser.add_argument("--record-costs", action="store_true",
+                        help=f"time doctor --bench's workload too and write the lessons' costs to {bench.COSTS_FILE}")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one notebook, print JSON
+    parser.add_argument("--workload", action="store_true", help=argparse.SUPPRESS)  # internal
     args = parser.parse_args(argv)
 
     if args.one:
-        print("RESULT " + json.dumps(_run_one(args.one, args.profile, args.output_dir)))
+        print("RESULT " + json.dumps(_run_one(args.one, args.profile, args.output_dir, args.warm)))
         return 0
+    if args.workload:
+        print("RESULT " + json.dumps(bench.measure_workload(progress=False)))
+        return 0
+    if args.record_costs and args.warm:
+        parser.error("--record-costs measures first runs: it cannot be combined with --warm")
 
+    workloads = [_workload()] if args.record_costs else []
     records = []
     for path in find_notebooks(args.notebooks):
         print(f"running {path.name} under '{args.profile}' ...", flush=True)
         start = time.perf_counter()
         proc = subprocess.run([sys.executable, __file__, "--one", str(path), "--profile", args.profile,
-                               "--output-dir", args.output_dir], capture_output=True, text=True)
+                               "--output-dir", args.output_dir] + (["--warm"] if args.warm else []),
+                              capture_output=True, text=True)
         lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
         if not lines:
             print(proc.stdout[-2000:], proc.stderr[-2000:], sep="\n")
@@ -92,6 +142,10 @@ def main(argv=None) -> int:
         record.update(machine=f"{platform.machine()}, {os.cpu_count()} CPUs", date=time.strftime("%Y-%m-%d %H:%M"),
                       cnncourse_data=os.environ.get("CNNCOURSE_DATA", "(default)"))
         records.append(record)
+
+    if args.record_costs:
+        workloads.append(_workload())
+        _record_costs(records, args.profile, workloads)
 
     out = Path("build") / "benchmarks.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +160,9 @@ def main(argv=None) -> int:
             print(f"  error: {r['error']}")
         for cell in r.get("slowest_cells", []):
             print(f"  slow cell {cell['cell']:>2}: {cell['seconds']:>6.1f}s  {cell['first_line']}")
+        for cell in r.get("memory_cells", []):
+            print(f"  memory cell {cell['cell']:>2}: +{cell['rise_mib']:>5} MiB to {cell['peak_mib']:>5} MiB  "
+                  f"{cell['first_line']}")
         print(f"  {'metric':<40} {'yours':>8} {'article':>8}  verdict")
         for name, value in r["metrics"].items():
             article, verdict = _verdict(name, value)

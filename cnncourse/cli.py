@@ -30,8 +30,9 @@ def _keras_cache_location(name: str, keras_home: Path) -> Path | None:
     return next((p for p in candidates if p.exists()), None)
 
 
-def doctor(offline: bool = False) -> int:
-    """Print what the course will use and where it comes from; return the exit code."""
+def doctor(offline: bool = False, bench: bool = False) -> int:
+    """Print what the course will use and where it comes from; return the exit code.  ``bench``:
+    then time a short workload and estimate each lesson's run time and memory here."""
     problems: list[str] = []
     warnings: list[str] = []
     print(f"Python       {platform.python_version()} ({sys.executable})")
@@ -106,7 +107,51 @@ def doctor(offline: bool = False) -> int:
     for p in problems:
         print(f"PROBLEM: {p}")
     print("The course can run." if not problems else "The course cannot run as it is; see the fixes above.")
+    if bench and not problems:
+        print_bench()
     return 1 if problems else 0
+
+
+def available_memory_mib() -> float | None:
+    """The memory a kernel started here can use, in MiB: the container's limit (cgroup) if one is
+    set, else the memory the system has available; None where neither can be read."""
+    limits = []
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:
+            limits.append(int(text) / 2**20)
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                limits.append(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return min(limits) if limits else None
+
+
+def print_bench() -> None:
+    """``doctor --bench``: time the workload, then print each lesson's estimated time and memory here."""
+    from . import bench
+
+    costs = bench.read_costs()
+    if not costs.get("lessons"):
+        print(f"No lesson costs recorded ({bench.COSTS_FILE} is missing): run "
+              f"`python benchmarks/run_lessons.py --profile laptop --record-costs` on any machine first.")
+        return
+    print("\nTiming a short workload (about 20 s; the first call also compiles UMAP's functions) ...")
+    here = bench.measure_workload()
+    estimates = bench.estimate(costs, here)
+    reference = next(iter(next(iter(costs["lessons"].values())).values()))
+    print(f"\nEstimated run time of each lesson here (first run; a second run of lessons 05 and 06 reads "
+          f"caches),\nscaled from times measured on {reference['machine']} ({reference['measured']}):")
+    memory = available_memory_mib()
+    print(bench.format_estimates(estimates, memory_limit_mib=memory))
+    if memory is not None:
+        print(f"Memory a kernel can use here: {memory / 1024:.1f} GiB.")
+    print("The 'full' profile (the articles' settings) is meant for a GPU and is not estimated.")
 
 
 def _safe_version(pkg: str) -> str | None:
@@ -146,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     p_doc = sub.add_parser("doctor", help="check the installation, the data and the weights")
     p_doc.add_argument("--offline", action="store_true",
                        help="treat anything that would need a download as a problem (for offline labs)")
+    p_doc.add_argument("--bench", action="store_true",
+                       help="then time a short workload (~20 s) and estimate each lesson's run time and memory here")
 
     p_fetch = sub.add_parser("fetch", help="download every dataset and weight the course uses")
     p_fetch.add_argument("--datasets", nargs="*", choices=list(data.DATASETS), default=None,
@@ -167,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "doctor":
-        return doctor(offline=args.offline)
+        return doctor(offline=args.offline, bench=args.bench)
     if args.command == "fetch":
         try:
             fetch_all(args.data_dir, datasets=args.datasets, weights=not args.no_weights)

@@ -464,17 +464,19 @@ def _cifar_rows() -> tuple[int, int]:
 
 def _load_cifar_folder(folder: Path, n_train: int | None) -> tuple[np.ndarray, ...]:
     """Read training batches in order until ``n_train`` images are in hand (all five for None).
-    Every batch read must hold the official number of images."""
+    Every batch read must hold the official number of images.  The batches are copied into one
+    array as they are read (no second copy of the images for a concatenation)."""
     train_rows, test_rows = _cifar_rows()
-    parts, have = [], 0
-    for i in range(1, 6):
-        if n_train is not None and have >= n_train:
-            break
-        parts.append(_read_full_cifar_batch(folder / f"data_batch_{i}", train_rows))
-        have += parts[-1][0].shape[0]
+    n_batches = 5 if n_train is None else min(5, max(1, -(-n_train // train_rows)))
+    x_train = y_train = None
+    for i in range(n_batches):
+        x, y = _read_full_cifar_batch(folder / f"data_batch_{i + 1}", train_rows)
+        if x_train is None:
+            x_train = np.empty((n_batches * train_rows,) + x.shape[1:], x.dtype)
+            y_train = np.empty(n_batches * train_rows, y.dtype)
+        x_train[i * train_rows:(i + 1) * train_rows], y_train[i * train_rows:(i + 1) * train_rows] = x, y
+        del x, y
     x_test, y_test = _read_full_cifar_batch(folder / "test_batch", test_rows)
-    x_train = np.concatenate([p[0] for p in parts])
-    y_train = np.concatenate([p[1] for p in parts])
     return x_train, y_train, x_test, y_test
 
 
@@ -567,13 +569,13 @@ def load_dataset(
         val_idx = stratified_indices(y_train, n_val, seed=seed + 2)
         pool = np.setdiff1d(np.arange(y_train.shape[0]), val_idx)
         train_idx = pool[stratified_indices(y_train[pool], n_train, seed=seed)]
-        x_val, y_val = _as_float_images(x_train[val_idx], info), y_train[val_idx].astype(np.int64)
+        x_val, y_val = _as_float_images(x_train, val_idx, info), y_train[val_idx].astype(np.int64)
     else:
         train_idx = stratified_indices(y_train, n_train, seed=seed)
         x_val = y_val = None
     test_idx = stratified_indices(y_test, n_test, seed=seed + 1)
-    x_train, y_train = _as_float_images(x_train[train_idx], info), y_train[train_idx].astype(np.int64)
-    x_test, y_test = _as_float_images(x_test[test_idx], info), y_test[test_idx].astype(np.int64)
+    x_train, y_train = _as_float_images(x_train, train_idx, info), y_train[train_idx].astype(np.int64)
+    x_test, y_test = _as_float_images(x_test, test_idx, info), y_test[test_idx].astype(np.int64)
     ds = ImageDataset(info.name, x_train, y_train, x_test, y_test, info.class_names, source,
                       x_val, y_val, train_idx)
     if one_hot:
@@ -583,9 +585,15 @@ def load_dataset(
     return ds
 
 
-def _as_float_images(x: np.ndarray, info: DatasetInfo) -> np.ndarray:
-    x = x.reshape((x.shape[0],) + info.image_shape)
-    return x.astype(np.float32) / np.float32(255.0)
+def _as_float_images(x: np.ndarray, rows: np.ndarray, info: DatasetInfo, chunk: int = 4096) -> np.ndarray:
+    """``x[rows]`` (uint8) as float32 images in [0, 1], shape (len(rows),) + image shape, converted a
+    chunk at a time: the float array is the only full-size copy ever in memory."""
+    out = np.empty((len(rows),) + info.image_shape, np.float32)
+    for start in range(0, len(rows), chunk):
+        block = out[start:start + chunk]
+        block[...] = x[rows[start:start + chunk]].reshape(block.shape)
+        block /= np.float32(255.0)
+    return out
 
 
 def load_mnist(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None, n_val=0) -> ImageDataset:

@@ -25,6 +25,8 @@ class NotebookRun:
     error: str | None = None
     claims: list[dict] = field(default_factory=list)   # recorded verdicts (cnncourse.claims)
     slowest: list[dict] = field(default_factory=list)  # the slowest cells (see slowest_cells)
+    peak_rss_mib: float | None = None   # the kernel's peak resident memory (Linux; None elsewhere)
+    memory_cells: list[dict] = field(default_factory=list)  # the cells that raised that peak most
 
 
 def notebooks_dir() -> Path:
@@ -117,6 +119,7 @@ def run_notebook(
     nb = nbformat.read(path, as_version=4)
     env_before = {k: os.environ.get(k) for k in (PROFILE_ENV, METRICS_ENV, NOTEBOOK_ENV, "TF_CPP_MIN_LOG_LEVEL")}
     status, error, started = "ok", None, []
+    peaks: list[tuple[int, float]] = []   # (cell index, the kernel's peak RSS after it, MiB)
     start = time.perf_counter()
     try:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the log
@@ -126,6 +129,7 @@ def run_notebook(
         client = NotebookClient(nb, timeout=timeout, kernel_manager_class=current_python_kernel_manager(),
                                 resources={"metadata": {"path": str(path.parent)}},
                                 on_cell_start=lambda cell, cell_index: started.append(cell_index))
+        client.on_cell_executed = lambda cell, cell_index, **_: _note_peak(client, cell_index, peaks)
         client.execute()
     except Exception as err:  # noqa: BLE001 - a failed notebook is a result, not the end of `run`
         status, error = "failed", f"{_describe_failure(nb, err, started)} (executed copy: {output})"
@@ -139,7 +143,39 @@ def run_notebook(
     nbformat.write(nb, output)
     entry = read_metrics(metrics_path).get(name, {})
     return NotebookRun(name, status, seconds, output, entry.get("metrics", {}), error, entry.get("claims", []),
-                       slowest_cells(nb))
+                       slowest_cells(nb), peaks[-1][1] if peaks else None, memory_cells(nb, peaks))
+
+
+def peak_rss_mib(pid: int) -> float | None:
+    """The peak resident memory of process ``pid`` so far, in MiB (``VmHWM`` of ``/proc``; None
+    where there is no ``/proc``, e.g. macOS and Windows)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def _note_peak(client, cell_index: int, peaks: list) -> None:
+    """After each cell: the kernel's peak RSS so far (nbclient's ``on_cell_executed`` hook)."""
+    pid = getattr(getattr(getattr(client, "km", None), "provisioner", None), "pid", None)
+    peak = peak_rss_mib(pid) if pid else None
+    if peak is not None:
+        peaks.append((cell_index, peak))
+
+
+def memory_cells(nb, peaks: list[tuple[int, float]], n: int = 3) -> list[dict]:
+    """The ``n`` cells that raised the kernel's peak memory most: index, the rise and the peak
+    after the cell (MiB), first line.  ``peaks``: (cell index, peak after it) in execution order."""
+    rises, before = [], 0.0
+    for i, peak in peaks:
+        first = next((line for line in nb.cells[i].source.splitlines() if line.strip()), "")
+        rises.append({"cell": i, "rise_mib": round(peak - before), "peak_mib": round(peak), "first_line": first[:70]})
+        before = peak
+    return sorted(rises, key=lambda c: -c["rise_mib"])[:n]
 
 
 def _describe_failure(nb, err: Exception, started: Sequence[int]) -> str:
@@ -190,7 +226,8 @@ def format_runs(runs: Sequence[NotebookRun]) -> str:
     header = f"{'notebook':<38} {'status':<7} {'wall time':>10}"
     lines = [header, "-" * len(header)]
     for run in runs:
-        lines.append(f"{run.notebook:<38} {run.status:<7} {run.seconds:>9.1f}s")
+        peak = f"  peak memory {run.peak_rss_mib:,.0f} MiB" if run.peak_rss_mib is not None else ""
+        lines.append(f"{run.notebook:<38} {run.status:<7} {run.seconds:>9.1f}s{peak}")
         if run.error:
             lines.append(f"    error: {run.error}")
         lines += [f"    slow cell {c['cell']:>2}: {c['seconds']:>7.1f}s  {c['first_line']}" for c in run.slowest]

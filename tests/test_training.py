@@ -154,3 +154,53 @@ def test_restore_best_keeps_the_lowest_validation_loss_epoch_and_tests_once():
     with pytest.raises(ValueError, match="n_val"):
         training.fit_and_evaluate(_build(), _tiny_dataset(), optimizer="adam", epochs=1, batch_size=8,
                                   validation="val")
+
+
+def test_array_batches_cover_every_row_once_per_epoch_in_a_new_order():
+    x = np.arange(10, dtype="float32").reshape(10, 1)
+    y = np.arange(10)
+    feed = training.ArrayBatches(x, y, 4, seed=3)
+    assert len(feed) == 3 and [len(feed[i][0]) for i in range(3)] == [4, 4, 2]   # the last batch is smaller
+    first = np.concatenate([feed[i][1] for i in range(3)])
+    assert sorted(first) == list(range(10))
+    assert all((feed[i][0][:, 0] == feed[i][1]).all() for i in range(3))        # images stay with their labels
+    feed.on_epoch_end()
+    second = np.concatenate([feed[i][1] for i in range(3)])
+    assert sorted(second) == list(range(10)) and list(second) != list(first)
+    again = training.ArrayBatches(x, y, 4, seed=3)
+    assert list(np.concatenate([again[i][1] for i in range(3)])) == list(first)  # a seed repeats its order
+    plain = training.ArrayBatches(x, y, 4, shuffle=False)
+    assert list(np.concatenate([plain[i][1] for i in range(3)])) == list(range(10))
+
+
+def test_array_batches_reject_bad_input():
+    import pytest
+
+    with pytest.raises(ValueError, match="10 images but 9 labels"):
+        training.ArrayBatches(np.zeros((10, 1)), np.zeros(9), 4)
+    with pytest.raises(ValueError, match="batch_size"):
+        training.ArrayBatches(np.zeros((10, 1)), np.zeros(10), 0)
+    with pytest.raises(IndexError):
+        training.ArrayBatches(np.zeros((10, 1)), np.zeros(10), 4)[3]
+
+
+def test_validation_split_holds_out_the_last_images_as_keras_does():
+    ds = _tiny_dataset()
+    result = training.fit_and_evaluate(_build(), ds, optimizer="adam", epochs=1, batch_size=16,
+                                       validation="split", validation_split=0.25, progress=False)
+    # 64 images: 48 train (3 batches of 16), 16 validate; evaluated by hand on the last 16 it agrees
+    model = result.model
+    loss, _ = model.evaluate(ds.x_train[48:], ds.y_train[48:], verbose=0)
+    np.testing.assert_allclose(result.history["val_loss"][-1], loss, rtol=1e-4)
+
+
+def test_big_arrays_are_fed_a_batch_at_a_time_with_the_same_split(monkeypatch):
+    monkeypatch.setattr(training, "FEED_IN_BATCHES_ABOVE_MIB", 0)   # every array counts as big
+    ds = _tiny_dataset()
+    assert isinstance(training.batch_feed(ds.x_train, ds.y_train, 16, shuffle=True)["x"], training.ArrayBatches)
+    result = training.fit_and_evaluate(_build(), ds, optimizer="adam", epochs=2, batch_size=16,
+                                       validation="split", validation_split=0.25, progress=False)
+    loss, _ = result.model.evaluate(ds.x_train[48:], ds.y_train[48:], verbose=0)
+    np.testing.assert_allclose(result.history["val_loss"][-1], loss, rtol=1e-4)
+    test_loss, _ = result.model.evaluate(ds.x_test, ds.y_test, verbose=0)
+    np.testing.assert_allclose(result.test_loss, test_loss, rtol=1e-4)
