@@ -82,12 +82,23 @@ def _workload() -> dict[str, float]:
     return timings
 
 
+def _cpu_name() -> str:
+    """The CPU's model name (Linux), else the platform's machine type."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _record_costs(records: list[dict], profile: str, workloads: list[dict[str, float]]) -> None:
     """Write each finished lesson's cost, with the mean of the workload timed before and after."""
     mean = {k: sum(w[k] for w in workloads) / len(workloads) for k in workloads[0]}
     spread = {k: abs(workloads[0][k] - workloads[-1][k]) / mean[k] for k in mean}
     print("workload, before vs after the lessons: " + ", ".join(f"{k} {100 * v:.0f}%" for k, v in spread.items()))
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or platform.platform()}"
+    machine = f"{_cpu_name()}, {os.cpu_count()} CPUs"
     for r in records:
         if r["status"] == "ok":
             bench.record_cost(r["notebook"][:2], profile, seconds=r["wall_s"], peak_mib=r.get("kernel_peak_rss_mib"),

@@ -55,7 +55,7 @@ def _fastest_seconds(work: Callable[[], object], repeats: int) -> float:
     return float(min(times))
 
 
-def _time_fit(model, x: np.ndarray, y: np.ndarray, batch_size: int, repeats: int = 7) -> float:
+def _time_fit(model, x: np.ndarray, y: np.ndarray, batch_size: int, repeats: int = 12) -> float:
     """Seconds per pass of training ``model`` over (x, y): the fastest of ``repeats`` passes, after
     one untimed pass (which builds and traces the training step)."""
     from .training import ArrayBatches
@@ -74,7 +74,7 @@ def _images(n: int, shape: tuple[int, ...], seed: int = 0) -> tuple[np.ndarray, 
 def _mnist_convnet() -> float:
     from . import models
 
-    x, y = _images(512, (28, 28, 1))
+    x, y = _images(256, (28, 28, 1))
     return _time_fit(models.build_mnist_base_cnn(), x, y, batch_size=32)
 
 
@@ -93,7 +93,7 @@ def _mobilenet() -> float:
     extractor = models.build_mobilenet_features(0.25, weights=None, image_size=64)
     feed = ArrayBatches(x, y, 64, shuffle=False)
     extractor.predict(feed, verbose=0)
-    predict = _fastest_seconds(lambda: extractor.predict(feed, verbose=0), 7)
+    predict = _fastest_seconds(lambda: extractor.predict(feed, verbose=0), 12)
     return predict + _time_fit(models.build_simple_convnet(), x, y, batch_size=100)
 
 
@@ -140,10 +140,10 @@ def measure_workload(*, progress: bool = True) -> dict[str, float]:
 
 
 # ----------------------------------------------------------------------------- the costs file
-def read_costs(path: str | Path = COSTS_FILE) -> dict:
+def read_costs(path: str | Path | None = None) -> dict:
     """The recorded lesson costs: {"lessons": {lesson: {profile: {"seconds", "peak_mib",
     "workload", "measured", "machine"}}}} (empty "lessons" if there is no file)."""
-    path = Path(path)
+    path = Path(path if path is not None else COSTS_FILE)
     if not path.is_file():
         return {"lessons": {}}
     return json.loads(path.read_text())
@@ -151,7 +151,7 @@ def read_costs(path: str | Path = COSTS_FILE) -> dict:
 
 def record_cost(lesson: str, profile: str, *, seconds: float, peak_mib: float | None,
                 workload: Mapping[str, float], machine: str, measured: str,
-                path: str | Path = COSTS_FILE) -> dict:
+                path: str | Path | None = None) -> dict:
     """Add (or replace) one lesson's cost under ``profile`` in the costs file and return the file's
     content.  ``workload``: the workload's timings on the machine that ran the lesson, in the
     same session."""
@@ -160,6 +160,7 @@ def record_cost(lesson: str, profile: str, *, seconds: float, peak_mib: float | 
     missing = set(_PARTS) - set(workload)
     if missing:
         raise ValueError(f"the workload timings lack {sorted(missing)}")
+    path = Path(path if path is not None else COSTS_FILE)
     costs = read_costs(path)
     costs.setdefault("lessons", {}).setdefault(lesson, {})[profile] = {
         "seconds": round(float(seconds), 1), "peak_mib": None if peak_mib is None else round(float(peak_mib)),
@@ -167,7 +168,6 @@ def record_cost(lesson: str, profile: str, *, seconds: float, peak_mib: float | 
     }
     costs["how"] = ("written by benchmarks/run_lessons.py --record-costs: each lesson's wall time and "
                     "kernel peak memory, with the workload (cnncourse.bench) timed in the same session")
-    path = Path(path)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(costs, indent=1, sort_keys=True) + "\n")
     tmp.replace(path)

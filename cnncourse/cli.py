@@ -141,7 +141,7 @@ def print_bench() -> None:
         print(f"No lesson costs recorded ({bench.COSTS_FILE} is missing): run "
               f"`python benchmarks/run_lessons.py --profile laptop --record-costs` on any machine first.")
         return
-    print("\nTiming a short workload (about 20 s; the first call also compiles UMAP's functions) ...")
+    print("\nTiming a short workload (about 30 s; the first time also compiles UMAP's functions) ...")
     here = bench.measure_workload()
     estimates = bench.estimate(costs, here)
     reference = next(iter(next(iter(costs["lessons"].values())).values()))
@@ -184,6 +184,27 @@ def solutions(lessons: list[str], output_dir: str) -> int:
     return 0
 
 
+def site(executed_dir: str, output_dir: str | None, *, check: bool) -> int:
+    """Build the reading copy from the executed notebooks; with ``check``, check it too."""
+    from .site import build_site, check_site
+
+    try:
+        report = build_site(executed_dir, output_dir)
+    except FileNotFoundError as err:
+        print(f"site: {err}", file=sys.stderr)
+        return 2
+    print(f"{len(report.pages)} pages, {report.total_bytes / 2**20:.1f} MiB in all (largest "
+          f"{max(report.pages.values()) / 2**20:.1f} MiB), in {report.seconds:.1f} s: {report.output_dir / 'index.html'}")
+    if not check:
+        return 0
+    problems = check_site(report.output_dir, executed_dir)
+    for problem in problems:
+        print(f"PROBLEM: {problem}")
+    print("site check: " + (f"{len(problems)} problem(s)" if problems else "every page, link, download, "
+                            "animation and claims table is there, within the size budget"))
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cnncourse", description="The cnncourse command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -212,7 +233,28 @@ def main(argv: list[str] | None = None) -> int:
     p_sol.add_argument("lessons", nargs="*", help="lesson numbers ('01'); default: every lesson with exercises")
     p_sol.add_argument("--output-dir", default="build/solutions", help="where the copies go (default: build/solutions)")
 
+    p_site = sub.add_parser("site", help="render the executed notebooks that `run` left into a static reading copy")
+    p_site.add_argument("--executed-dir", default="build", help="where `run` left them (default: build)")
+    p_site.add_argument("--output-dir", default=None, help="where the pages go (default: EXECUTED_DIR/site)")
+    p_site.add_argument("--check", action="store_true",
+                        help="then check the site (pages, links, animation, claims, sizes); exit 1 on a problem")
+
+    p_colab = sub.add_parser("colab", help="the notebooks' Colab cell and badges")
+    p_colab.add_argument("--sync", action="store_true",
+                         help="rewrite every notebook's first cell and badge from cnncourse/colab.py's repository and ref")
+
     args = parser.parse_args(argv)
+    if args.command == "site":
+        return site(args.executed_dir, args.output_dir, check=args.check)
+    if args.command == "colab":
+        from . import colab
+        from .runner import find_notebooks
+
+        for path in find_notebooks():
+            changed = colab.sync_notebook(path) if args.sync else None
+            state = {True: "updated", False: "up to date", None: ""}[changed]
+            print(f"{path.name:<40} {colab.colab_url(path.name)} {state}".rstrip())
+        return 0
     if args.command == "doctor":
         return doctor(offline=args.offline, bench=args.bench)
     if args.command == "fetch":

@@ -240,6 +240,16 @@ class ImageDataset:
         y = splits[split]
         return y.argmax(axis=1) if y.ndim == 2 else y
 
+    def test_only(self) -> "ImageDataset":
+        """A copy that keeps the test images and drops the training and validation ones (their memory
+        is freed once nothing else holds them): for a lesson that has trained on a dataset and only
+        looks at its test images from then on.  The training arrays keep their shape past the first
+        axis, so ``input_shape`` still answers."""
+        from dataclasses import replace
+
+        return replace(self, x_train=self.x_train[:0].copy(), y_train=self.y_train[:0].copy(), x_val=None, y_val=None,
+                       train_indices=None)
+
     def __repr__(self) -> str:
         val = f", x_val={self.x_val.shape}" if self.x_val is not None else ""
         return (

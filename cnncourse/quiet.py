@@ -48,6 +48,26 @@ def keep_line(line: bytes) -> bool:
     return not TF_LOG_LINE.match(line.lstrip())
 
 
+class RetracingNoticeFilter:
+    """A :mod:`logging` filter that drops TensorFlow's "triggered tf.function retracing" notice.
+
+    Keras builds one predict function per model; a lesson that predicts with several models in a
+    row (lesson 04 records each model's hidden layer every epoch) makes TensorFlow's Python logger
+    print that notice, which is advice for code that rebuilds one function by mistake."""
+
+    def filter(self, record) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def hide_retracing_notices() -> None:
+    """Put :class:`RetracingNoticeFilter` on TensorFlow's Python logger (once)."""
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, RetracingNoticeFilter) for f in logger.filters):
+        logger.addFilter(RetracingNoticeFilter())
+
+
 def hide_tensorflow_logs(fd: int = 2) -> bool:
     """Filter TensorFlow's C++ log lines out of descriptor ``fd`` for the rest of the process.
 
@@ -57,6 +77,7 @@ def hide_tensorflow_logs(fd: int = 2) -> bool:
     global _installed
     if _installed:
         return False
+    hide_retracing_notices()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     target = os.dup(fd)
     read_end, write_end = os.pipe()

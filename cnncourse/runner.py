@@ -140,10 +140,28 @@ def run_notebook(
             else:
                 os.environ[key] = value
     seconds = time.perf_counter() - start
+    nb.metadata["cnncourse"] = {   # what the reading copy (python -m cnncourse site) says about this run
+        "profile": effective, "status": status, "seconds": round(seconds, 1),
+        "executed": time.strftime("%Y-%m-%d %H:%M"), "versions": package_versions(),
+    }
     nbformat.write(nb, output)
     entry = read_metrics(metrics_path).get(name, {})
     return NotebookRun(name, status, seconds, output, entry.get("metrics", {}), error, entry.get("claims", []),
                        slowest_cells(nb), peaks[-1][1] if peaks else None, memory_cells(nb, peaks))
+
+
+def package_versions() -> dict[str, str]:
+    """The versions a run used: Python, cnncourse, TensorFlow, Keras (read without importing them)."""
+    import platform
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for pkg in ("cnncourse", "tensorflow", "keras"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    return versions
 
 
 def peak_rss_mib(pid: int) -> float | None:

@@ -75,7 +75,6 @@ def test_the_costs_the_package_ships_cover_every_lesson_on_laptop():
 
 def test_doctor_bench_without_costs_says_how_to_make_them(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(bench, "COSTS_FILE", tmp_path / "none.json")
-    monkeypatch.setattr(bench, "read_costs", lambda path=tmp_path / "none.json": {"lessons": {}})
     cli.print_bench()
     assert "--record-costs" in capsys.readouterr().out
 
@@ -83,3 +82,35 @@ def test_doctor_bench_without_costs_says_how_to_make_them(monkeypatch, capsys, t
 def test_available_memory_is_positive_where_linux_reports_it():
     memory = cli.available_memory_mib()
     assert memory is None or memory > 0
+
+
+def _benchmark_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "run_lessons.py"
+    spec = importlib.util.spec_from_file_location("run_lessons", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_records_each_notebooks_peak_memory_and_writes_the_costs(tmp_path, monkeypatch):
+    import sys
+
+    import nbformat
+
+    script = _benchmark_script()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import numpy as np\nx = np.ones(20_000_000)")])
+    path = tmp_path / "03_tiny.ipynb"
+    nbformat.write(nb, path)
+    record = script._run_one(str(path), "smoke", str(tmp_path / "out"), warm=False)
+    assert record["status"] == "ok", record["error"]
+    if sys.platform.startswith("linux"):
+        assert record["kernel_peak_rss_mib"] > 150 and record["memory_cells"][0]["cell"] == 0
+    assert not (tmp_path / "build").exists()          # run cold, from a copy elsewhere
+    monkeypatch.setattr(bench, "COSTS_FILE", tmp_path / "costs.json")
+    script._record_costs([record], "smoke", [WORKLOAD, dict(WORKLOAD, umap=2.2)])
+    entry = bench.read_costs()["lessons"]["03"]["smoke"]
+    assert entry["peak_mib"] == round(record["kernel_peak_rss_mib"]) and entry["seconds"] == record["wall_s"]
+    assert entry["workload"]["umap"] == pytest.approx(2.1)   # the mean of the timings before and after

@@ -237,3 +237,15 @@ def test_cifar_validation_reads_the_batches_train_and_validation_need(tmp_path, 
     assert sorted(read) == ["data_batch_1", "data_batch_2", "test_batch"]
     assert ds.x_train.shape[0] == ds.x_val.shape[0] == 20
     assert not set(ds.train_indices.tolist()) & set(_positions(ds.x_val, data.load_cifar10(data_dir=tmp_path)))
+
+
+def test_test_only_keeps_the_test_images_and_frees_the_rest():
+    rng = np.random.default_rng(0)
+    ds = data.ImageDataset("t", rng.random((20, 4, 4, 1), dtype=np.float32), np.arange(20) % 2,
+                           rng.random((6, 4, 4, 1), dtype=np.float32), np.arange(6) % 2, ("a", "b"), "memory",
+                           rng.random((5, 4, 4, 1), dtype=np.float32), np.arange(5) % 2)
+    small = ds.test_only()
+    assert small.x_train.shape == (0, 4, 4, 1) and small.x_train.base is None and small.x_val is None
+    assert small.x_test is ds.x_test and small.input_shape == (4, 4, 1)
+    with pytest.raises(ValueError, match="no split 'val'"):
+        small.labels("val")

@@ -141,6 +141,19 @@ def test_the_filter_passes_other_output_through_a_descriptor(tmp_path):
     assert done.stderr == "keep me\n"
 
 
+def test_the_retracing_notice_is_dropped_and_other_tensorflow_warnings_kept(tmp_path):
+    import subprocess
+    import sys
+
+    script = ("import logging, sys\nlogging.basicConfig(stream=sys.stdout, format='%(message)s')\n"
+              "from cnncourse import quiet\nquiet.hide_retracing_notices()\n"
+              "log = logging.getLogger('tensorflow')\n"
+              "log.warning('5 out of the last 9 calls to <function f> triggered tf.function retracing. Tracing')\n"
+              "log.warning('a warning a learner should see')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout == "a warning a learner should see\n"
+
+
 def test_a_learner_can_ask_for_tensorflow_logs_back(monkeypatch):
     from cnncourse import quiet
 

@@ -28,6 +28,22 @@ def test_run_notebook_collects_metrics_and_profile(tmp_path):
     # recorded for the runner, but not printed into the learner's notebook (bookkeeping, not lesson output)
     assert not any("[metric]" in o.get("text", "") for o in executed.cells[1].outputs)
     assert "07_demo" in runner.format_runs([run])
+    # what the reading copy shows about the run
+    assert executed.metadata["cnncourse"]["profile"] == "smoke" and executed.metadata["cnncourse"]["status"] == "ok"
+    assert {"python", "cnncourse", "tensorflow", "keras"} <= set(executed.metadata["cnncourse"]["versions"])
+
+
+def test_the_kernels_peak_memory_and_the_cells_that_raised_it_are_recorded(tmp_path):
+    import sys
+
+    nb = _notebook(tmp_path / "07_memory.ipynb", "x = 1", "import numpy as np\nbig = np.ones(40_000_000)  # 305 MiB",
+                   "del big")
+    run = runner.run_notebook(nb, output_dir=tmp_path / "build", timeout=120)
+    assert run.status == "ok", run.error
+    if not sys.platform.startswith("linux"):
+        pytest.skip("peak memory is read from /proc (Linux)")
+    assert run.memory_cells[0]["cell"] == 1 and run.memory_cells[0]["rise_mib"] >= 290
+    assert run.peak_rss_mib >= run.memory_cells[0]["peak_mib"] - 1 and "peak memory" in runner.format_runs([run])
 
 
 def test_a_failing_notebook_names_the_cell_and_the_executed_copy(tmp_path):
