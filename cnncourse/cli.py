@@ -197,11 +197,14 @@ def site(executed_dir: str, output_dir: str | None, *, check: bool) -> int:
           f"{max(report.pages.values()) / 2**20:.1f} MiB), in {report.seconds:.1f} s: {report.output_dir / 'index.html'}")
     if not check:
         return 0
-    problems = check_site(report.output_dir, executed_dir)
+    stats: dict = {}
+    problems = check_site(report.output_dir, executed_dir, stats)
     for problem in problems:
         print(f"PROBLEM: {problem}")
-    print("site check: " + (f"{len(problems)} problem(s)" if problems else "every page, link, download, "
-                            "animation and claims table is there, within the size budget"))
+    print(f"site check: {stats['pages']} pages for {stats['notebooks']} notebooks, {stats['internal_links']} "
+          f"internal links and downloads resolved, {stats['embedded_images']} embedded images, "
+          f"{stats['outside_links']} outside links (not followed), {stats['claims']} claims in the tables: "
+          + (f"{len(problems)} problem(s)" if problems else "no problem"))
     return 1 if problems else 0
 
 

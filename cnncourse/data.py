@@ -472,22 +472,39 @@ def _cifar_rows() -> tuple[int, int]:
     return info.train_size // 5, info.test_size
 
 
-def _load_cifar_folder(folder: Path, n_train: int | None) -> tuple[np.ndarray, ...]:
-    """Read training batches in order until ``n_train`` images are in hand (all five for None).
-    Every batch read must hold the official number of images.  The batches are copied into one
-    array as they are read (no second copy of the images for a concatenation)."""
+class _CifarTrainBatches:
+    """CIFAR-10's first ``n_batches`` training batches, read one at a time: all their labels at once,
+    their images only when :meth:`to_float` converts some rows (each batch read once per call), so
+    that the uint8 images of all batches are never in memory beside the float copy being made."""
+
+    def __init__(self, folder: Path, n_batches: int):
+        self.rows_per_batch = _cifar_rows()[0]
+        self.paths = [folder / f"data_batch_{i + 1}" for i in range(n_batches)]
+        self.labels = np.concatenate([_read_full_cifar_batch(p, self.rows_per_batch)[1] for p in self.paths])
+        self.shape = (len(self.labels),) + DATASETS["cifar10"].image_shape
+
+    def to_float(self, rows: np.ndarray, info: DatasetInfo, chunk: int = 4096) -> np.ndarray:
+        out = np.empty((len(rows),) + info.image_shape, np.float32)
+        for b, path in enumerate(self.paths):
+            here = np.flatnonzero(rows // self.rows_per_batch == b)
+            if len(here) == 0:
+                continue
+            x, _ = _read_full_cifar_batch(path, self.rows_per_batch)
+            for start in range(0, len(here), chunk):
+                at = here[start:start + chunk]
+                out[at] = x[rows[at] - b * self.rows_per_batch] / np.float32(255.0)
+            del x
+        return out
+
+
+def _load_cifar_folder(folder: Path, n_train: int | None) -> tuple:
+    """The training batches ``n_train`` images need (all five for None), as a :class:`_CifarTrainBatches`,
+    with their labels, and the test batch.  Every batch read must hold the official number of images."""
     train_rows, test_rows = _cifar_rows()
     n_batches = 5 if n_train is None else min(5, max(1, -(-n_train // train_rows)))
-    x_train = y_train = None
-    for i in range(n_batches):
-        x, y = _read_full_cifar_batch(folder / f"data_batch_{i + 1}", train_rows)
-        if x_train is None:
-            x_train = np.empty((n_batches * train_rows,) + x.shape[1:], x.dtype)
-            y_train = np.empty(n_batches * train_rows, y.dtype)
-        x_train[i * train_rows:(i + 1) * train_rows], y_train[i * train_rows:(i + 1) * train_rows] = x, y
-        del x, y
+    batches = _CifarTrainBatches(folder, n_batches)
     x_test, y_test = _read_full_cifar_batch(folder / "test_batch", test_rows)
-    return x_train, y_train, x_test, y_test
+    return batches, batches.labels, x_test, y_test
 
 
 def check_cifar_folder(folder: str | os.PathLike) -> None:
@@ -597,7 +614,10 @@ def load_dataset(
 
 def _as_float_images(x: np.ndarray, rows: np.ndarray, info: DatasetInfo, chunk: int = 4096) -> np.ndarray:
     """``x[rows]`` (uint8) as float32 images in [0, 1], shape (len(rows),) + image shape, converted a
-    chunk at a time: the float array is the only full-size copy ever in memory."""
+    chunk at a time: the float array is the only full-size copy ever in memory.  ``x`` may also be
+    a :class:`_CifarTrainBatches`, which reads its batches one at a time."""
+    if isinstance(x, _CifarTrainBatches):
+        return x.to_float(rows, info, chunk)
     out = np.empty((len(rows),) + info.image_shape, np.float32)
     for start in range(0, len(rows), chunk):
         block = out[start:start + chunk]

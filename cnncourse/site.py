@@ -383,14 +383,18 @@ class _Links(HTMLParser):
             self.loads.append(attrs["href"])
 
 
-def check_site(site_dir: str | os.PathLike, executed_dir: str | os.PathLike | None = None) -> list[str]:
+def check_site(site_dir: str | os.PathLike, executed_dir: str | os.PathLike | None = None,
+               stats: dict | None = None) -> list[str]:
     """Everything wrong with a built site (an empty list when it is fine): a missing page for an
     executed notebook or a missing index; an error output in a notebook; a link, image or download
     that does not resolve; anything loaded from the network; raw object reprs or progress-bar
     debris on a page; lesson 04's animation missing; a lesson without its claims table; a page over
-    its size budget."""
+    its size budget.  ``stats``, when given, is filled with what was checked: pages, internal links,
+    outside links (not followed), embedded images, claims."""
     import nbformat
 
+    stats = stats if stats is not None else {}
+    stats.update(pages=0, internal_links=0, outside_links=0, embedded_images=0, claims=0, notebooks=0)
     site_dir = Path(site_dir)
     executed_dir = Path(executed_dir) if executed_dir is not None else site_dir.parent
     problems = []
@@ -439,11 +443,15 @@ def check_site(site_dir: str | os.PathLike, executed_dir: str | os.PathLike | No
             problems.append(f"{page.name} lacks the animation of the hidden layer")
         if not lesson.claims:
             problems.append(f"lesson {lesson.number} recorded no claims for its table")
+        stats["claims"] += len(lesson.claims)
+        stats["notebooks"] += 1
     for page in [index] + [site_dir / lesson.page for lesson in lessons if (site_dir / lesson.page).is_file()]:
         parser = _Links()
         parser.feed(page.read_text(encoding="utf-8"))
+        stats["pages"] += 1
         for src in parser.loads:
             if src.startswith("data:"):
+                stats["embedded_images"] += 1
                 continue
             if re.match(r"^[a-z]+:", src) or src.startswith("//"):
                 problems.append(f"{page.name} loads {src[:80]} from the network")
@@ -451,8 +459,10 @@ def check_site(site_dir: str | os.PathLike, executed_dir: str | os.PathLike | No
                 problems.append(f"{page.name} loads {src}, which is not in the site")
         for href in parser.links:
             if re.match(r"^[a-z]+:", href) or href.startswith("//"):
+                stats["outside_links"] += 1
                 continue   # an outside page (GitHub, Colab, the articles): the reader follows it if online
             target = href.split("#")[0]
+            stats["internal_links"] += 1
             if target and not (site_dir / target).is_file():
                 problems.append(f"{page.name} links {href}, which is not in the site")
     return problems
