@@ -117,7 +117,8 @@ def run_notebook(
         timeout = DEFAULT_CELL_TIMEOUT_S
 
     nb = nbformat.read(path, as_version=4)
-    env_before = {k: os.environ.get(k) for k in (PROFILE_ENV, METRICS_ENV, NOTEBOOK_ENV, "TF_CPP_MIN_LOG_LEVEL")}
+    env_before = {k: os.environ.get(k)
+                  for k in (PROFILE_ENV, METRICS_ENV, NOTEBOOK_ENV, "TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND")}
     status, error, started = "ok", None, []
     peaks: list[tuple[int, float]] = []   # (cell index, the kernel's peak RSS after it, MiB)
     start = time.perf_counter()
@@ -126,6 +127,7 @@ def run_notebook(
         os.environ[PROFILE_ENV] = effective
         os.environ[METRICS_ENV] = str(metrics_path)
         os.environ[NOTEBOOK_ENV] = name
+        os.environ.pop("MPLBACKEND", None)   # the kernel's own inline backend, so the executed copy has its figures
         client = NotebookClient(nb, timeout=timeout, kernel_manager_class=current_python_kernel_manager(),
                                 resources={"metadata": {"path": str(path.parent)}},
                                 on_cell_start=lambda cell, cell_index: started.append(cell_index))

@@ -422,6 +422,11 @@ def check_site(site_dir: str | os.PathLike, executed_dir: str | os.PathLike | No
                 elif out.output_type == "stream" and "WARNING:tensorflow" in out.text:
                     problems.append(f"{lesson.notebook.name}: cell {i} shows a TensorFlow warning: "
                                     f"{out.text.strip()[:80]!r}")
+        images = sum(1 for cell in nb.cells for out in cell.get("outputs", [])
+                     if any(k.startswith("image/") for k in out.get("data", {})))
+        if images == 0:
+            problems.append(f"{lesson.notebook.name} has no figure (a kernel on a non-inline matplotlib backend, "
+                            f"such as MPLBACKEND=Agg, draws none)")
         if lesson.run.get("status") not in (None, "ok"):
             problems.append(f"{lesson.notebook.name}: its run failed")
         if lesson.page not in index_text:

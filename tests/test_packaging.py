@@ -76,6 +76,9 @@ def test_notebook_is_clean_and_starts_with_profile_and_seed(path):
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code), "commit notebooks without outputs"
-    first = code[0].source
+    from cnncourse.colab import SETUP_CELL
+
+    assert code[0].source == SETUP_CELL            # Colab's setup, a no-op elsewhere (tests/test_colab.py)
+    first = code[1].source                         # then the lesson's own first cell
     assert "get_profile()" in first and "print(profile.summary(" in first and "set_seed(" in first
     assert not any("NBVAL_CHECK_OUTPUT" in c.source for c in code), "outputs are stripped: use assert"

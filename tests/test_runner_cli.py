@@ -132,3 +132,15 @@ def test_doctor_bad_profile_is_a_problem(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     assert cli.doctor() == 1
     assert "Valid profiles: smoke, laptop, full" in capsys.readouterr().out
+
+
+def test_the_executed_copy_has_its_figures_even_under_a_non_inline_backend(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")   # as CI sets it for the tests
+    nb = _notebook(tmp_path / "07_plot.ipynb", "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()")
+    run = runner.run_notebook(nb, output_dir=tmp_path / "build", timeout=120)
+    assert run.status == "ok", run.error
+    outputs = nbformat.read(run.output, as_version=4).cells[0].outputs
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    import os
+
+    assert os.environ["MPLBACKEND"] == "Agg"   # restored after the run

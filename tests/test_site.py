@@ -109,3 +109,11 @@ def test_progress_bars_keep_their_final_line():
     assert site.final_terminal_text("a 10%\ra 50%\ra 100%\nnext") == "a 100%\nnext"
     assert site.final_terminal_text("abc\b\bX") == "aXc"
     assert site.final_terminal_text("long line\rshort") == "shortline"
+
+
+def test_a_lesson_without_figures_is_a_problem(executed):
+    nb = nbformat.read(executed / "03_lesson.ipynb", as_version=4)
+    nb.cells = [c for c in nb.cells if "plot()" not in c.source and "animate()" not in c.source]
+    nbformat.write(nb, executed / "03_lesson.ipynb")
+    report = site.build_site(executed)
+    assert any("03_lesson.ipynb has no figure" in p for p in site.check_site(report.output_dir, executed))
