@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     p_doc.add_argument("--offline", action="store_true",
                        help="treat anything that would need a download as a problem (for offline labs)")
     p_doc.add_argument("--bench", action="store_true",
-                       help="then time a short workload (~20 s) and estimate each lesson's run time and memory here")
+                       help="then time a short workload (~30 s) and estimate each lesson's run time and memory here")
 
     p_fetch = sub.add_parser("fetch", help="download every dataset and weight the course uses")
     p_fetch.add_argument("--datasets", nargs="*", choices=list(data.DATASETS), default=None,
