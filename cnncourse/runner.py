@@ -192,10 +192,15 @@ def memory_cells(nb, peaks: list[tuple[int, float]], n: int = 3) -> list[dict]:
     after the cell (MiB), first line.  ``peaks``: (cell index, peak after it) in execution order."""
     rises, before = [], 0.0
     for i, peak in peaks:
-        first = next((line for line in nb.cells[i].source.splitlines() if line.strip()), "")
-        rises.append({"cell": i, "rise_mib": round(peak - before), "peak_mib": round(peak), "first_line": first[:70]})
+        rises.append({"cell": i, "rise_mib": round(peak - before), "peak_mib": round(peak),
+                      "first_line": first_line(nb.cells[i])[:70]})
         before = peak
     return sorted(rises, key=lambda c: -c["rise_mib"])[:n]
+
+
+def first_line(cell) -> str:
+    """A cell's first non-blank line: how the runner names a cell."""
+    return next((line for line in cell.source.splitlines() if line.strip()), "")
 
 
 def _describe_failure(nb, err: Exception, started: Sequence[int]) -> str:
@@ -208,8 +213,7 @@ def _describe_failure(nb, err: Exception, started: Sequence[int]) -> str:
     where = ""
     if started:
         i = started[-1]
-        first = next((line for line in nb.cells[i].source.splitlines() if line.strip()), "")
-        where = f" in cell {i} ({first[:60]!r})"
+        where = f" in cell {i} ({first_line(nb.cells[i])[:60]!r})"
     return f"{ename}: {evalue}".strip() + where
 
 
@@ -230,8 +234,7 @@ def slowest_cells(nb, n: int = 3) -> list[dict]:
             continue
         seconds = (datetime.datetime.fromisoformat(end.replace("Z", "+00:00"))
                    - datetime.datetime.fromisoformat(begin.replace("Z", "+00:00"))).total_seconds()
-        first = next((line for line in cell.source.splitlines() if line.strip()), "")
-        cells.append({"cell": i, "seconds": round(seconds, 1), "first_line": first[:70]})
+        cells.append({"cell": i, "seconds": round(seconds, 1), "first_line": first_line(cell)[:70]})
     return sorted(cells, key=lambda c: -c["seconds"])[:n]
 
 

@@ -193,9 +193,9 @@ def _versions_line(run: dict) -> str:
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+    from .bench import format_duration
+
+    return "?" if seconds is None else format_duration(seconds)
 
 
 def _header(lessons: list[Lesson], current: Lesson | None) -> str:
