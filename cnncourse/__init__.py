@@ -5,7 +5,8 @@ Modules, one responsibility each:
 - :mod:`cnncourse.profiles`  run profiles (smoke / laptop / full) and every lesson's sizes
 - :mod:`cnncourse.data`      dataset loaders (MNIST, Fashion-MNIST, CIFAR-10)
 - :mod:`cnncourse.download`  ``fetch``: datasets and pretrained weights, with checksums
-- :mod:`cnncourse.models`    one builder per architecture
+- :mod:`cnncourse.models`    one builder per architecture; a lesson's own model checked against a builder
+- :mod:`cnncourse.source`    show the package's own code in a lesson, highlighted
 - :mod:`cnncourse.training`  fit/evaluate helpers returning tidy tables, a hidden-layer recorder
 - :mod:`cnncourse.augment`   augmentation layers and mixup as tf.data pipelines
 - :mod:`cnncourse.ablation`  train cumulative configurations, resumably, into one table

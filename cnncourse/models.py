@@ -18,6 +18,45 @@ MNIST_SHAPE = (28, 28, 1)
 CIFAR_SHAPE = (32, 32, 3)
 
 
+# ----------------------------------------------------------------------------- comparing models
+def _layer_kind(layer: keras.layers.Layer) -> str:
+    """The layer's type, with its activation when it has one: "Conv2D(relu)", "Flatten"."""
+    activation = getattr(layer, "activation", None)
+    name = getattr(activation, "__name__", "linear")
+    return type(layer).__name__ + ("" if activation is None or name == "linear" else f"({name})")
+
+
+def describe_layers(model: keras.Model) -> list[tuple[str, tuple, int]]:
+    """One row per layer of ``model``: (layer type with its activation, output shape without the
+    batch axis, parameters), e.g. ``("Conv2D(relu)", (28, 28, 30), 2280)``.
+
+    The input layer and layer names are left out, so a ``keras.Sequential`` written in a lesson
+    and the package's functional builder of the same architecture describe alike.
+    """
+    return [(_layer_kind(layer), tuple(layer.output.shape[1:]), layer.count_params())
+            for layer in model.layers if not isinstance(layer, layers.InputLayer)]
+
+
+def assert_same_architecture(model: keras.Model, reference: keras.Model) -> None:
+    """Raise AssertionError unless ``model`` and ``reference`` have the same layer types in the same
+    order, with the same output shapes and parameter counts (see :func:`describe_layers`).
+
+    The message names the first layer (counted from 1 after the input) where they differ, so
+    that a changed cell says what it changed.
+    """
+    if tuple(model.input_shape[1:]) != tuple(reference.input_shape[1:]):
+        raise AssertionError(f"{model.name!r} takes inputs of shape {model.input_shape[1:]}, "
+                             f"{reference.name!r} of shape {reference.input_shape[1:]}")
+    mine, theirs = describe_layers(model), describe_layers(reference)
+    for i, (a, b) in enumerate(zip(mine, theirs)):
+        if a != b:
+            raise AssertionError(
+                f"{model.name!r} differs from {reference.name!r} at layer {i + 1}: "
+                f"{a[0]} {a[1]} with {a[2]:,} parameters vs {b[0]} {b[1]} with {b[2]:,} parameters")
+    if len(mine) != len(theirs):
+        raise AssertionError(f"{model.name!r} has {len(mine)} layers, {reference.name!r} has {len(theirs)}")
+
+
 # ----------------------------------------------------------------------------- lesson 01: reading shapes
 def _simple_convnet(pooling: layers.Layer, name: str, input_shape, num_classes: int) -> keras.Model:
     inputs = keras.Input(shape=input_shape, name="image")

@@ -110,3 +110,47 @@ def test_residual_shortcuts_are_wired_as_the_article_describes():
     add = both.get_layer("stage1_add")
     assert {t._keras_history.operation.name for t in add.input} == {
         "stage1_2x2_conv2", "stage1_3x3_conv2", "stage1_2x2_conv1"}
+
+
+# ----------------------------------------------------------------------------- a lesson's model against a builder
+def _sequential_simple_convnet(conv_activation="relu", pool_size=2):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input(shape=(32, 32, 3)),
+        layers.Conv2D(30, 5, activation=conv_activation),
+        layers.MaxPooling2D(pool_size),
+        layers.Flatten(),
+        layers.Dense(100, activation="relu"),
+        layers.Dense(10, activation="softmax"),
+    ], name="mine")
+
+
+def test_a_sequential_model_matches_the_functional_builder_of_the_same_network():
+    mine = _sequential_simple_convnet()
+    assert models.describe_layers(mine) == models.describe_layers(models.build_simple_convnet())
+    assert models.describe_layers(mine)[0] == ("Conv2D(relu)", (28, 28, 30), 2_280)
+    models.assert_same_architecture(mine, models.build_simple_convnet())
+
+
+@pytest.mark.parametrize("changed, says", [
+    (lambda: _sequential_simple_convnet(conv_activation=None), r"layer 1: Conv2D \(28, 28, 30\)"),   # activation
+    (lambda: _sequential_simple_convnet(pool_size=3), r"layer 2: MaxPooling2D \(9, 9, 30\)"),        # a shape
+    (lambda: models.build_simple_gap_convnet(), r"layer 3: GlobalAveragePooling2D"),                 # a type
+    (lambda: models.build_simple_convnet(input_shape=(28, 28, 3)), r"inputs of shape \(28, 28, 3\)"),
+])
+def test_a_different_model_is_named_at_its_first_different_layer(changed, says):
+    with pytest.raises(AssertionError, match=says):
+        models.assert_same_architecture(changed(), models.build_simple_convnet())
+
+
+def test_a_model_with_extra_layers_is_not_the_same():
+    import keras
+
+    base = models.build_mnist_one_dense()
+    longer = keras.Sequential([keras.Input((28, 28, 1))] + [layer.__class__.from_config(layer.get_config())
+                                                             for layer in base.layers[1:]]
+                              + [keras.layers.Activation("linear")], name="longer")
+    with pytest.raises(AssertionError, match="has 7 layers, .model6_one_dense. has 6"):
+        models.assert_same_architecture(longer, base)
