@@ -96,8 +96,13 @@ def test_the_pitfall_fix_catches_each_mistake():
     L = keras.layers
     cases = [
         (_model(lambda: [L.Dense(100, activation="relu"), L.Dense(10, activation="softmax")]), "still a map"),
-        (_model(lambda: [L.Flatten(), L.Dense(100, activation="relu"), L.Dense(10)]), "softmax"),
-        (_model(lambda: [L.Flatten(), L.Dense(5, activation="softmax")]), "10 numbers per image"),
+        (_model(lambda: [L.GlobalAveragePooling2D(), L.Dense(100, activation="relu"), L.Dense(10)]), "softmax"),
+        (_model(lambda: [L.GlobalAveragePooling2D(), L.Dense(5, activation="softmax")]), "10 numbers per image"),
+        (_model(lambda: [L.Flatten(), L.Dense(100, activation="relu"), L.Dense(10, activation="softmax")]),
+         "without it"),                                                   # the SimpleConvNet shown above
+        (_model(lambda: [L.GlobalAveragePooling2D(), L.Dense(10, activation="softmax")]), "Dense(100, relu)"),
+        (_model(lambda: [L.MaxPooling2D(7), L.Reshape((120,)), L.Dense(100, activation="relu"),
+                         L.Dense(10, activation="softmax")]), "one number per feature map"),
         (lambda input_shape=(32, 32, 3): "a model", "should return a keras.Model"),
     ]
     for build, says in cases:
@@ -107,8 +112,9 @@ def test_the_pitfall_fix_catches_each_mistake():
     def stub(input_shape=(32, 32, 3)):
         raise NotImplementedError
     assert lesson01.q3.result({"build_fixed": stub}).outcome == NOT_ATTEMPTED
-    fixed = _model(lambda: [L.GlobalAveragePooling2D(), L.Dense(10, activation="softmax")])
-    assert lesson01.q3.result({"build_fixed": fixed}).outcome == CORRECT   # pooling fixes it too
+    for pooling in (L.GlobalAveragePooling2D, L.GlobalMaxPooling2D):   # either summary of a whole map
+        fixed = _model(lambda: [pooling(), L.Dense(100, activation="relu"), L.Dense(10, activation="softmax")])
+        assert lesson01.q3.result({"build_fixed": fixed}).outcome == CORRECT
 
 
 def test_check_shows_and_never_raises(capsys):

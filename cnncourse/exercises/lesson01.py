@@ -1,4 +1,4 @@
-"""Lesson 01's exercises: shapes and parameter counts by hand, and the Dense-on-a-feature-map fix."""
+"""Lesson 01's exercises: shapes and parameter counts by hand, and a Dense-on-a-feature-map fix without Flatten."""
 
 from __future__ import annotations
 
@@ -96,6 +96,8 @@ q2 = Exercise(
 def _check_q3(build_fixed):
     import keras
 
+    from ..models import build_simple_gap_convnet
+
     model = call_learner(build_fixed)
     if not isinstance(model, keras.Model):
         raise Incorrect(f"build_fixed() should return a keras.Model; it returned a {type(model).__name__}.")
@@ -116,24 +118,35 @@ def _check_q3(build_fixed):
                         "end with a softmax.")
     if not any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers):
         raise Incorrect("keep the convolution: the point is to fix the model, not to replace it.")
+    if any(isinstance(layer, keras.layers.Flatten) for layer in model.layers):
+        raise Incorrect("that is the SimpleConvNet's fix, with Flatten: this exercise asks for one without it, "
+                        "whose dense layer sees one number per feature map.")
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    if len(dense) != 2 or dense[0].units != 100:
+        raise Incorrect("keep the pitfall model's Dense(100, relu), then add the Dense(10, softmax) output.")
+    if model.count_params() != build_simple_gap_convnet().count_params():
+        raise Incorrect("the first dense layer should see one number per feature map, 30 per image: "
+                        "summarise each whole map by one value.")
 
 
 q3 = Exercise(
     name="q3", lesson="01", variables=("build_fixed",), checker=_check_q3,
-    purpose="fix the pitfall model so that it classifies an image",
-    expected="Flatten (or global average pooling) turns the 14×14×30 map into one vector per image, "
-             "and the dense layers then see the whole image.",
+    purpose="fix the pitfall model without Flatten, with far fewer parameters",
+    expected="a layer that summarises each whole 14×14 feature map by one number turns the map into a "
+             "vector of 30 per image; the dense layer then has 3,100 weights instead of 588,100.",
     cost="seconds (no training)",
-    hints=("The pitfall model outputs (None, 14, 14, 100): a vector per position, not per image.",
-           "Put a layer between the pooling and the first Dense that makes one vector per image.",
-           "keras.layers.Flatten() (what the SimpleConvNet does), then Dense(100, relu) and "
+    hints=("The pitfall model outputs (None, 14, 14, 100): a vector per position, not per image. Flatten "
+           "would make 5,880 numbers per image; you want 30, one per feature map.",
+           "Summarise each feature map over all its positions: its average, say. Keras has a pooling layer "
+           "that pools over the whole map (not over 2×2 windows).",
+           "keras.layers.GlobalAveragePooling2D() after the MaxPooling2D, then Dense(100, relu) and "
            "Dense(10, softmax)."),
     solution_code="import keras\n\n"
                   "def build_fixed(input_shape=(32, 32, 3)):\n"
                   "    inputs = keras.Input(shape=input_shape)\n"
                   "    x = keras.layers.Conv2D(30, 5, activation=\"relu\")(inputs)\n"
                   "    x = keras.layers.MaxPooling2D(2)(x)\n"
-                  "    x = keras.layers.Flatten()(x)                      # the fix: one vector per image\n"
+                  "    x = keras.layers.GlobalAveragePooling2D()(x)       # one number per feature map: 30 per image\n"
                   "    x = keras.layers.Dense(100, activation=\"relu\")(x)\n"
                   "    outputs = keras.layers.Dense(10, activation=\"softmax\")(x)\n"
                   "    return keras.Model(inputs, outputs)",
