@@ -199,8 +199,10 @@ def build_regularized_mlp(
     """
     if l1 < 0 or l2 < 0 or not 0 <= dropout < 1:
         raise ValueError(f"need l1, l2 >= 0 and 0 <= dropout < 1; got l1={l1}, l2={l2}, dropout={dropout}")
+    # adds l1 * sum(|w|) + l2 * sum(w**2) over the hidden layer's weights to the loss
     regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
-    def initializer(offset: int):
+
+    def initializer(offset: int):   # each layer its own seed: the two layers draw different numbers
         layer_seed = None if seed is None else seed + offset
         if init_stddev is None:
             return keras.initializers.GlorotUniform(seed=layer_seed)

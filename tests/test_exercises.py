@@ -266,19 +266,62 @@ def test_regularizer_exercises_catch_each_mistake():
     assert "exactly zero" in q1.result({"mystery": no_l1}).message
     assert "exactly one panel" in q1.result({"mystery": {p: "L1" for p in "ABCD"}}).message
     assert "keys" in q1.result({"mystery": ["L1"]}).message
-    assert "absolute values" in q2.result({"l1_penalty": 0.013}).message
-    assert "L2 penalty" in q2.result({"l1_penalty": 0.0129}).message
-    assert "multiplied" in q2.result({"l1_penalty": 1.7}).message
-    dense = keras.layers.Dense
-    for layer, says in [(dense(30, activation="relu"), "no regularizer"),
-                        (dense(30, activation="relu", kernel_regularizer=keras.regularizers.L1(0.01)), "includes L1"),
-                        (dense(30, activation="relu", kernel_regularizer=keras.regularizers.L2(0.1)), "0.01"),
-                        (dense(30, activation="relu", activity_regularizer="l2"), "on the weights"),
-                        (dense(10, activation="relu", kernel_regularizer="l2"), "30 units")]:
-        result = q3.result({"l2_layer": layer})
+    w = lesson03.GRADIENT_WEIGHTS
+    l1_right, l2_right = 0.01 * np.sign(w), 0.02 * w
+    for l1_gradient, l2_gradient, says in [(l2_right, l1_right, "swapped"),
+                                           (-l1_right, l2_right, "wrong sign"),
+                                           (l1_right, -l2_right, "wrong sign"),
+                                           (0.01 * np.abs(w), l2_right, "share of the penalty"),
+                                           (0.01 * w, l2_right, "same however large"),
+                                           (np.sign(w), l2_right, "factor"),
+                                           (l1_right, 0.01 * w, "derivative of w² is not w"),
+                                           (l1_right, 0.01 * w**2, "share of the penalty"),
+                                           (l1_right, 2 * w, "factor"),
+                                           (l1_right.tolist(), [1.0, 2.0], "shape"),
+                                           ("zero", l2_right, "array of numbers")]:
+        result = q2.result({"l1_gradient": l1_gradient, "l2_gradient": l2_gradient})
         assert result.outcome == INCORRECT and says in result.message, result.message
-    l1l2 = dense(30, activation="relu", kernel_regularizer=keras.regularizers.L1L2(l2=0.01))
-    assert q3.result({"l2_layer": l1l2}).outcome == CORRECT
+    assert q2.result({"l1_gradient": l1_right.tolist(), "l2_gradient": l2_right.tolist()}).outcome == CORRECT
+    dense, reg = keras.layers.Dense, keras.regularizers
+    for layer, says in [(dense(30, activation="relu"), "no penalty on its outputs"),
+                        (dense(30, activation="relu", kernel_regularizer=reg.L1(0.01)), "penalises the weights"),
+                        (dense(30, activation="relu", kernel_regularizer=reg.L1(0.01), activity_regularizer="l1"),
+                         "only the layer's outputs"),
+                        (dense(30, activation="relu", bias_regularizer=reg.L1(0.01)), "biases"),
+                        (dense(30, activation="relu", activity_regularizer=reg.L2(0.01)), "includes L2"),
+                        (dense(30, activation="relu", activity_regularizer=reg.L1(0.1)), "0.01"),
+                        (dense(10, activation="relu", activity_regularizer="l1"), "30 units")]:
+        result = q3.result({"sparse_layer": layer})
+        assert result.outcome == INCORRECT and says in result.message, result.message
+    for penalty in ("l1", reg.L1L2(l1=0.01)):
+        layer = dense(30, activation="relu", activity_regularizer=penalty)
+        assert q3.result({"sparse_layer": layer}).outcome == CORRECT
+
+
+def test_regularizer_gradients_in_exercise_2_are_what_keras_computes():
+    import keras
+    import tensorflow as tf
+
+    w = tf.Variable(lesson03.GRADIENT_WEIGHTS, dtype=tf.float64)
+    namespace = {}
+    exec(lesson03.q2.solution_code, namespace)   # noqa: S102 - the course's own solution text
+    for regularizer, answer in ((keras.regularizers.L1(0.01), "l1_gradient"),
+                                (keras.regularizers.L2(0.01), "l2_gradient")):
+        with tf.GradientTape() as tape:
+            penalty = regularizer(w)
+        np.testing.assert_allclose(tape.gradient(penalty, w).numpy(), namespace[answer], rtol=1e-6)
+
+
+def test_exercise_3s_layer_adds_its_penalty_on_the_outputs():
+    import keras
+
+    namespace = {}
+    exec(lesson03.q3.solution_code, namespace)   # noqa: S102 - the course's own solution text
+    layer = namespace["sparse_layer"]
+    x = np.array([[1.0, -2.0], [0.5, 3.0]], dtype="float32")
+    outputs = keras.ops.convert_to_numpy(layer(x))
+    assert layer.get_config()["kernel_regularizer"] is None and len(layer.losses) == 1
+    np.testing.assert_allclose(float(layer.losses[0]), 0.01 * np.abs(outputs).sum() / len(x), rtol=1e-5)
 
 
 def test_mystery_histograms_draw_four_unnamed_panels():

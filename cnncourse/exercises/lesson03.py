@@ -1,5 +1,5 @@
-"""Lesson 03's exercises: tell the regularizers apart from their weights, compute a penalty by
-hand, and ask Keras for one."""
+"""Lesson 03's exercises: tell the regularizers apart from their weights, work out by hand the
+gradient each penalty adds to a weight, and ask Keras for a penalty on a layer's outputs."""
 
 from __future__ import annotations
 
@@ -74,67 +74,113 @@ q1 = Exercise(
     solution_code='mystery = {"A": "L2", "B": "dropout", "C": "none", "D": "L1"}',
 )
 
-PENALTY_WEIGHTS = np.array([[0.5, -0.2], [0.0, 1.0]])
+GRADIENT_WEIGHTS = np.array([[0.5, -0.2], [0.001, -1.0]])
 PENALTY_FACTOR = 0.01
 
 
-def _check_q2(l1_penalty):
-    if isinstance(l1_penalty, bool) or not isinstance(l1_penalty, (int, float, np.floating, np.integer)):
-        raise Incorrect("l1_penalty should be a number.")
-    w = PENALTY_WEIGHTS
-    if math.isclose(l1_penalty, PENALTY_FACTOR * np.abs(w).sum(), rel_tol=1e-6):
-        return
-    if math.isclose(l1_penalty, PENALTY_FACTOR * w.sum(), rel_tol=1e-6):
-        raise Incorrect("the penalty sums the absolute values: a negative weight costs as much as a positive one.")
-    if math.isclose(l1_penalty, PENALTY_FACTOR * (w**2).sum(), rel_tol=1e-6):
-        raise Incorrect("that is the L2 penalty (squares); L1 sums the absolute values.")
-    if math.isclose(l1_penalty, np.abs(w).sum(), rel_tol=1e-6):
-        raise Incorrect("almost: the sum is multiplied by the factor given to the regularizer.")
-    raise Incorrect("not yet: L1(0.01) adds 0.01 × the sum of |w| over the layer's weights.")
+def _close(a, b) -> bool:
+    return np.allclose(a, b, rtol=1e-6, atol=1e-12)
+
+
+def _as_gradient(name: str, value) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise Incorrect(f"{name} should be an array of numbers (or nested lists).") from None
+    if array.shape != GRADIENT_WEIGHTS.shape:
+        raise Incorrect(f"{name} should have W's shape, 2 × 2: one gradient per weight; it has shape {array.shape}.")
+    return array
+
+
+def _check_q2(l1_gradient, l2_gradient):
+    w, c = GRADIENT_WEIGHTS, PENALTY_FACTOR
+    l1, l2 = _as_gradient("l1_gradient", l1_gradient), _as_gradient("l2_gradient", l2_gradient)
+    l1_right, l2_right = c * np.sign(w), 2 * c * w
+    if _close(l1, l2_right) and _close(l2, l1_right):
+        raise Incorrect("the two answers are swapped: which penalty's gradient grows with the weight?")
+    for name, got, right in (("l1_gradient", l1, l1_right), ("l2_gradient", l2, l2_right)):
+        if not _close(got, right) and _close(got, -right):
+            raise Incorrect(f"{name} has the wrong sign: that is the direction of the step (against the "
+                            "gradient); the gradient itself is positive for a positive weight.")
+    if not _close(l1, l1_right):
+        if _close(l1, c * np.abs(w)):
+            raise Incorrect("l1_gradient: that is each weight's share of the penalty, not its gradient.")
+        if _close(l1, c * w) or _close(l1, 2 * c * w):
+            raise Incorrect("l1_gradient grows with the weight here; the slope of |w| is the same however "
+                            "large or small w is (only its sign matters).")
+        if _close(l1, np.sign(w)):
+            raise Incorrect("l1_gradient: almost — the slope of |w| is multiplied by the regularizer's factor.")
+        raise Incorrect("l1_gradient: not yet. Differentiate 0.01 × |w| with respect to w, one weight at a time.")
+    if not _close(l2, l2_right):
+        if _close(l2, c * w**2):
+            raise Incorrect("l2_gradient: that is each weight's share of the penalty, not its gradient.")
+        if _close(l2, c * w):
+            raise Incorrect("l2_gradient: almost — the derivative of w² is not w.")
+        if _close(l2, 2 * w):
+            raise Incorrect("l2_gradient: almost — the slope of w² is multiplied by the regularizer's factor.")
+        raise Incorrect("l2_gradient: not yet. Differentiate 0.01 × w² with respect to w, one weight at a time.")
 
 
 q2 = Exercise(
-    name="q2", lesson="03", variables=("l1_penalty",), checker=_check_q2,
-    purpose="see what the L1 penalty adds to the loss",
-    expected="0.01 × Σ|w|: every weight costs in proportion to its size, the small ones as much per unit "
-             "as the large, which is why L1 drives unneeded weights to exactly zero.",
+    name="q2", lesson="03", variables=("l1_gradient", "l2_gradient"), checker=_check_q2,
+    purpose="see in numbers why L1 drives unneeded weights to zero and L2 does not",
+    expected="L1 adds 0.01 × sign(w): the same size for every weight, so the tiny 0.001 is pulled towards zero "
+             "as hard as the largest, and unless the loss needs it, it ends at zero (or within a step of it); "
+             "L2 adds 0.02 × w, a pull that fades as the weight shrinks, so small weights shrink ever more "
+             "slowly and are not driven to zero.",
     cost="seconds",
-    hints=("keras.regularizers.L1(0.01) adds 0.01 × Σ|w| to the loss.",
-           "Σ|w| = |0.5| + |−0.2| + |0| + |1.0|."),
-    solution_code="l1_penalty = 0.01 * (0.5 + 0.2 + 0.0 + 1.0)    # 0.017",
+    hints=("A weight's gradient is the slope of the penalty as that one weight changes; the other weights' "
+           "terms of the sum do not change with it.",
+           "The slope of |w| is +1 for a positive w and −1 for a negative one; the slope of w² is 2w. Multiply "
+           "by the factor, 0.01.",
+           "np.sign(W) gives the slope of |w| for every weight at once."),
+    solution_code="import numpy as np\n\n"
+                  "W = np.array([[0.5, -0.2], [0.001, -1.0]])\n"
+                  "l1_gradient = 0.01 * np.sign(W)    # the same size, 0.01, for every weight\n"
+                  "l2_gradient = 0.01 * 2 * W         # proportional to the weight",
 )
 
 
-def _check_q3(l2_layer):
+def _check_q3(sparse_layer):
     import keras
 
-    if not isinstance(l2_layer, keras.layers.Dense):
-        raise Incorrect(f"l2_layer should be a keras.layers.Dense; it is a {type(l2_layer).__name__}.")
-    config = l2_layer.get_config()
+    if not isinstance(sparse_layer, keras.layers.Dense):
+        raise Incorrect(f"sparse_layer should be a keras.layers.Dense; it is a {type(sparse_layer).__name__}.")
+    config = sparse_layer.get_config()
     if config["units"] != 30 or config["activation"] != "relu":
         raise Incorrect("the layer should be the lesson's hidden layer: 30 units, ReLU.")
-    regularizer = config.get("kernel_regularizer")
-    if regularizer is None:
-        if config.get("activity_regularizer") or config.get("bias_regularizer"):
-            raise Incorrect("the penalty should be on the weights (the kernel), the map the lesson draws.")
-        raise Incorrect("the layer has no regularizer on its weights.")
-    name, factors = regularizer.get("class_name"), regularizer.get("config", {})
+    outputs_penalty = config.get("activity_regularizer")
+    if config.get("kernel_regularizer") is not None:
+        if outputs_penalty is None:
+            raise Incorrect("kernel_regularizer penalises the weights, as the lesson did; the exercise asks for a "
+                            "penalty on what the layer outputs.")
+        raise Incorrect("the weights should carry no penalty here: only the layer's outputs.")
+    if config.get("bias_regularizer") is not None:
+        raise Incorrect("bias_regularizer penalises the biases, which are weights too; the exercise asks for a "
+                        "penalty on what the layer outputs.")
+    if outputs_penalty is None:
+        raise Incorrect("the layer has no penalty on its outputs yet.")
+    name, factors = outputs_penalty.get("class_name"), outputs_penalty.get("config", {})
     l1, l2 = factors.get("l1", 0.0), factors.get("l2", 0.0)
-    if l1:
-        raise Incorrect("that regularizer includes L1 (a pull of the same size on every weight); the exercise "
-                        "asks for L2.")
-    if not math.isclose(l2, 0.01, rel_tol=1e-6):
-        raise Incorrect(f"the L2 factor should be the lesson's 0.01 ({name} here has another).")
+    if l2:
+        raise Incorrect("that penalty includes L2 (squares); the exercise asks for L1.")
+    if not math.isclose(l1, PENALTY_FACTOR, rel_tol=1e-6):
+        raise Incorrect(f"the L1 factor should be 0.01, as in the lesson ({name} here has another).")
 
 
 q3 = Exercise(
-    name="q3", lesson="03", variables=("l2_layer",), checker=_check_q3,
-    purpose="ask Keras for a penalty on a layer's weights",
-    expected="kernel_regularizer puts the penalty on the weights; Keras adds it to the loss in training.",
+    name="q3", lesson="03", variables=("sparse_layer",), checker=_check_q3,
+    purpose="find the other place a Dense layer takes a penalty: on its outputs rather than its weights",
+    expected="activity_regularizer puts the penalty on what the layer outputs (Keras adds 0.01 × Σ|output|, "
+             "divided by the batch size, to the loss): it pushes the hidden units' responses towards zero, "
+             "while kernel_regularizer, the lesson's, acts on the weights.",
     cost="seconds",
-    hints=("Dense takes kernel_regularizer=...", "keras.regularizers.L2(0.01)"),
+    hints=("A Dense layer takes three *_regularizer arguments; the lesson used one of them, kernel_regularizer.",
+           "The penalty on a layer's outputs is called an activity regularizer.",
+           "activity_regularizer=keras.regularizers.L1(0.01)"),
     solution_code="import keras\n\n"
-                  "l2_layer = keras.layers.Dense(30, activation=\"relu\", kernel_regularizer=keras.regularizers.L2(0.01))",
+                  "sparse_layer = keras.layers.Dense(30, activation=\"relu\", "
+                  "activity_regularizer=keras.regularizers.L1(0.01))",
 )
 
 EXERCISES = {e.name: e for e in (q1, q2, q3)}
