@@ -235,6 +235,7 @@ def _classifier_head(x, num_classes: int):
 
 
 def _pool_and_drop(x, stage: int):
+    """The end of every stage: MaxPool(2) halves the height and width, then Dropout(0.2)."""
     x = layers.MaxPooling2D(2, name=f"stage{stage}_pool")(x)
     return layers.Dropout(0.2, name=f"stage{stage}_dropout")(x)
 

@@ -300,14 +300,16 @@ def train_models(
 class HiddenActivationRecorder(keras.callbacks.Callback):
     """Record one layer's output for a fixed probe set before training (epoch 0) and after every epoch.
 
-    The sub-model from the input to ``layer_name`` is built once and shares the
-    trained model's weights, so nothing is rebuilt and only the probe images are
-    re-predicted.  After ``fit``:
+    Keras calls a callback's ``on_*`` methods at fixed points of ``fit``, with ``self.model``
+    set to the model being trained.  When ``fit`` starts, this one builds a sub-model from the
+    input to ``layer_name`` (it shares the trained model's weights, so it is built once) and
+    predicts only the probe images with it.  After ``fit``:
 
     - ``features``: {epoch: float32 array (n_probe, units)}, epoch 0 = before training
     - ``seconds``: {epoch: seconds spent predicting}, to compare with the training time
     - ``epoch_seconds``: {epoch: seconds of training (and validation) in that epoch,
       recording excluded}, epochs counted from 1
+    - ``extractor``: the sub-model (None until ``fit`` starts)
 
     A layer name the model does not have, or probe images of the wrong shape,
     raise ValueError when ``fit`` starts.
@@ -321,35 +323,26 @@ class HiddenActivationRecorder(keras.callbacks.Callback):
         self.features: dict[int, np.ndarray] = {}
         self.seconds: dict[int, float] = {}
         self.epoch_seconds: dict[int, float] = {}
-        self._extractor = None
-        self._epoch_start = 0.0
-
-    @property
-    def extractor(self) -> keras.Model | None:
-        """The sub-model from the input to the recorded layer (None until ``fit`` starts)."""
-        return self._extractor
-
-    def set_model(self, model):
-        from .interpret import check_images, get_layer
-
-        super().set_model(model)
-        layer = get_layer(model, self.layer_name)
-        check_images(model, self.probe_images)
-        self._extractor = keras.Model(model.inputs, layer.output, name=f"{model.name}_{self.layer_name}")
-
-    def _record(self, epoch: int) -> None:
-        start = time.perf_counter()
-        out = self._extractor.predict(self.probe_images, batch_size=self.batch_size, verbose=0)
-        self.features[epoch] = np.asarray(out, dtype=np.float32).reshape(len(self.probe_images), -1)
-        self.seconds[epoch] = time.perf_counter() - start
+        self.extractor: keras.Model | None = None
 
     def on_train_begin(self, logs=None):
-        if 0 not in self.features:
+        from .interpret import check_images, get_layer
+
+        layer = get_layer(self.model, self.layer_name)
+        check_images(self.model, self.probe_images)
+        self.extractor = keras.Model(self.model.inputs, layer.output)
+        if 0 not in self.features:   # a second fit() on the same model goes on from where it was
             self._record(0)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch, logs=None):   # Keras counts epochs from 0; after epoch 0 is "epoch 1"
         self.epoch_seconds[epoch + 1] = time.perf_counter() - self._epoch_start
         self._record(epoch + 1)
+
+    def _record(self, epoch: int) -> None:
+        start = time.perf_counter()
+        out = self.extractor.predict(self.probe_images, batch_size=self.batch_size, verbose=0)
+        self.features[epoch] = out.reshape(len(self.probe_images), -1).astype(np.float32)
+        self.seconds[epoch] = time.perf_counter() - start

@@ -158,57 +158,107 @@ def test_a_lesson_without_its_answer_cell_is_refused(tmp_path):
         lesson_exercises("09")
 
 
-def _block(*steps):
-    """A learner's block function built from ``steps``: callables (x, keras) -> tensor."""
-    def block(x, filters=32, kernel_size=2):
+def _residual(branch_filters=None, pad="same", batch_norm=True, shortcut="project", shortcut_kernel=1, join="add"):
+    """A learner's residual_block with one planted mistake (the defaults give a correct block)."""
+    def residual_block(x, filters=64, kernel_size=2):
         import keras
 
-        y = x
-        for step in steps:
-            y = step(x, y, keras, filters)
-        return y
-    return block
-
-
-C = lambda k, pad="same": lambda x, y, K, f: K.layers.Conv2D(f, k, padding=pad)(y)   # noqa: E731
-BN = lambda x, y, K, f: K.layers.BatchNormalization()(y)                              # noqa: E731
-RELU = lambda x, y, K, f: K.layers.ReLU()(y)                                           # noqa: E731
-ADD_X = lambda x, y, K, f: K.layers.Add()([y, x])                                      # noqa: E731
-ADD_SELF = lambda x, y, K, f: K.layers.Add()([y, y])                                   # noqa: E731
+        L, f = keras.layers, branch_filters or filters
+        y = L.Conv2D(f, kernel_size, padding=pad)(x)
+        y = L.BatchNormalization()(y) if batch_norm else y
+        y = L.ReLU()(y)
+        y = L.Conv2D(f, kernel_size, padding=pad)(y)
+        s = {"identity": lambda: x, "dense": lambda: L.Dense(filters)(x), "branch": lambda: y,
+             "project": lambda: L.Conv2D(filters, shortcut_kernel, padding="same")(x)}[shortcut]()
+        return L.Add()([y, s]) if join == "add" else L.Concatenate()([y, s])
+    return residual_block
 
 
 @pytest.mark.parametrize("block, says", [
-    (_block(C(2), BN, RELU, C(2)), "no Add layer"),
-    (_block(C(2), BN, RELU, C(2), ADD_SELF), "does not receive the block's input"),
-    (_block(C(2), C(2), BN, RELU, C(2), ADD_X), "two convolutions"),
-    (_block(C(2), RELU, C(2), ADD_X), "normalises"),
-    (_block(C(2), BN, RELU, C(2), ADD_X, C(2)), "two convolutions"),
-    (lambda x, filters=32, kernel_size=2: None, "should return the block's output tensor"),
-], ids=["no add", "no shortcut", "three convs", "no batchnorm", "conv after add", "returns None"])
+    (_residual(shortcut="identity"), "different numbers of channels"),
+    (_residual(pad="valid"), "padding='same'"),
+    (_residual(join="concat"), "no Add layer"),
+    (_residual(branch_filters=32, shortcut="identity"), "every convolution in it should have `filters`"),
+    (_residual(shortcut="branch"), "straight from x"),
+    (_residual(shortcut="dense"), "make it a convolution"),
+    (_residual(shortcut_kernel=2), "should be 1×1"),
+    (_residual(batch_norm=False), "normalises"),
+    (lambda x, filters=64, kernel_size=2: None, "should return the block's output tensor"),
+], ids=["no projection", "valid padding", "concatenate", "ignores filters", "no shortcut", "dense shortcut",
+        "2x2 projection", "no batchnorm", "returns None"])
 def test_residual_block_mistakes(block, says):
     result = lesson04.q1.result({"residual_block": block})
     assert result.outcome == INCORRECT and says in result.message, result.message
+    assert "27,072" not in result.message and "27072" not in result.message   # the block's parameter count
 
 
-def test_inception_block_mistakes_and_the_parameter_question():
-    def branches(kernels, concat=True, pad="same", filters_scale=1):
-        def block(x, filters=32):
-            import keras
+def _inception(kernels=(2, 3), pool="keep", project=True, join="concat", pad="same", pool_first=True):
+    """A learner's inception_block with one planted mistake (the defaults give a correct block)."""
+    def inception_block(x, filters=32):
+        import keras
 
-            outs = []
-            for k in kernels:
-                b = keras.layers.Conv2D(filters * filters_scale, k, padding=pad)(x)
-                b = keras.layers.Conv2D(filters * filters_scale, k, padding=pad)(b)
-                outs.append(keras.layers.ReLU()(b))
-            return keras.layers.Concatenate()(outs) if concat else keras.layers.Add()(outs)
-        return block
+        L = keras.layers
+        outs = []
+        for k in kernels:
+            b = L.Conv2D(filters, k, padding=pad)(x)
+            b = L.Conv2D(filters, k, padding=pad)(b)
+            outs.append(L.ReLU()(b))
+        if pool:
+            pooling = {"keep": lambda: L.MaxPooling2D(3, strides=1, padding="same"),
+                       "default strides": lambda: L.MaxPooling2D(3),
+                       "2x2": lambda: L.MaxPooling2D(2, strides=1, padding="same")}[pool]()
+            if not project:
+                p = pooling(x)
+            elif pool_first:
+                p = L.Conv2D(filters, 1)(pooling(x))
+            else:
+                p = pooling(L.Conv2D(filters, 1)(x))
+            outs.append(L.ReLU()(p))
+        return L.Concatenate()(outs) if join == "concat" else L.Add()(outs)
+    return inception_block
 
-    for block, says in [(branches((2, 3), concat=False), "no Concatenate"),
-                        (branches((2, 2)), "one branch of 2×2 and one of 3×3"),
-                        (branches((2, 3), pad="valid"), "padding='same'"),
-                        (branches((2, 3), filters_scale=2), "twice as many")]:
-        result = lesson04.q2.result({"inception_block": block})
-        assert result.outcome == INCORRECT and says in result.message, result.message
+
+@pytest.mark.parametrize("block, says", [
+    (_inception(join="add"), "no Concatenate"),
+    (_inception(pool=None), "has three"),
+    (_inception(pool="default strides"), "strides=1"),
+    (_inception(pad="valid"), "padding='same'"),
+    (_inception(pool="2x2"), "3×3 window"),
+    (_inception(project=False), "a 1×1 convolution after it"),
+    (_inception(kernels=(2, 2)), "two 3×3"),
+    (_inception(pool_first=False), "pool x first"),
+], ids=["add", "two branches", "pool strides", "valid padding", "2x2 pool", "no projection", "two 2x2 branches",
+        "projection before pool"])
+def test_inception_block_mistakes(block, says):
+    result = lesson04.q2.result({"inception_block": block})
+    assert result.outcome == INCORRECT and says in result.message, result.message
+    assert "42,144" not in result.message and "42144" not in result.message   # the block's parameter count
+    assert "96" not in result.message                                         # the block's channel count
+
+
+def test_the_blocks_without_a_planted_mistake_are_correct():
+    assert lesson04.q1.result({"residual_block": _residual()}).outcome == CORRECT
+    assert lesson04.q2.result({"inception_block": _inception()}).outcome == CORRECT
+
+
+def test_the_parameter_question_matches_the_models():
+    import keras
+
+    from cnncourse import models
+
+    inception, sequential = models.build_inception_cnn(), models.build_sequential_cnn()
+
+    def conv_params(model, kernel):
+        return sum(layer.count_params() for layer in model.layers
+                   if isinstance(layer, keras.layers.Conv2D) and tuple(layer.kernel_size) == (kernel, kernel))
+    extra = {"3x3 convolutions": conv_params(inception, 3) - conv_params(sequential, 3),
+             "2x2 convolutions": conv_params(inception, 2) - conv_params(sequential, 2),
+             "dense layer": (inception.get_layer("hidden").count_params()
+                             - sequential.get_layer("hidden").count_params())}
+    assert sum(extra.values()) == inception.count_params() - sequential.count_params()
+    ranked = sorted(extra, key=extra.get, reverse=True)
+    assert ranked == ["3x3 convolutions", "dense layer", "2x2 convolutions"]   # what q3's messages say
+    assert lesson04.q3.result({"biggest_share": ranked[0]}).outcome == CORRECT
     assert lesson04.q3.result({"biggest_share": "dense layer"}).outcome == INCORRECT
     assert "9" in lesson04.q3.result({"biggest_share": "2x2 convolutions"}).message
     assert "answer with one of" in lesson04.q3.result({"biggest_share": "convs"}).message
