@@ -266,9 +266,14 @@ def test_the_parameter_question_matches_the_models():
 
 def test_feature_map_exercises_catch_each_mistake():
     q1, q2, q3 = lesson02.q1, lesson02.q2, lesson02.q3
-    for shape, says in [((24, 24, 16), "batch axis"), ((8, 28, 28, 16), "no padding"), ((8, 24, 24, 1), "per filter"),
-                        ((1, 24, 24, 16), "images you passed")]:
-        assert says in q1.result({"maps_shape": shape}).message
+    # q1's layer is Conv2D(16, 5, strides=2, padding="same") on 28x28x1: the answer is (8, 14, 14, 16)
+    for shape, says in [((14, 14, 16), "batch axis"), ((8, 28, 28, 16), "every second position"),
+                        ((8, 24, 24, 16), "lesson's layer"), ((8, 12, 12, 16), "no border positions"),
+                        ((8, 13, 13, 16), "not right"), ((8, 14, 14, 1), "per filter"),
+                        ((1, 14, 14, 16), "images you passed"), ("big", "tuple of numbers")]:
+        result = q1.result({"maps_shape": shape})
+        assert result.outcome == INCORRECT and says in result.message, result.message
+        assert "14" not in result.message
     for function, says in [(lambda m: int(np.argmax(m.max(axis=(0, 1, 2)))), "single largest value"),
                            (lambda m: int(np.argmax(m.mean(axis=0).mean(axis=0)[0])), "largest mean"),
                            (lambda m: [2], "one filter index")]:

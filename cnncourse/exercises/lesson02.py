@@ -1,5 +1,5 @@
-"""Lesson 02's exercises: a feature map's shape by hand, the most active filter of a set of maps,
-and where a Grad-CAM heatmap is hottest."""
+"""Lesson 02's exercises: a feature map's shape by hand (with padding and a stride), the most active
+filter of a set of maps, and where a Grad-CAM heatmap is hottest."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import numpy as np
 from . import Exercise, Incorrect, call_learner
 
 
-def _check_q1(maps_shape):
-    from ..models import build_mnist_single_conv
+#: the conv layer of exercise 1: the lesson's, with a stride and padding
+Q1_LAYER = dict(filters=16, kernel_size=5, strides=2, padding="same")
 
-    layer = build_mnist_single_conv().get_layer("conv")
-    truth = (8,) + tuple(layer.output.shape[1:])
+
+def _check_q1(maps_shape):
+    import keras
+
+    truth = tuple(keras.layers.Conv2D(**Q1_LAYER).compute_output_shape((8, 28, 28, 1)))
     try:
         given = tuple(int(d) for d in maps_shape)
     except (TypeError, ValueError):
@@ -24,20 +27,38 @@ def _check_q1(maps_shape):
     if given[0] != truth[0]:
         raise Incorrect("the first axis counts the images you passed in.")
     if given[3] != truth[3]:
-        raise Incorrect("the last axis has one map per filter of the conv layer.")
+        raise Incorrect("the last axis has one map per filter: padding and strides do not change how many "
+                        "filters there are.")
+    if given[1:3] == (28, 28):
+        raise Incorrect("that would be the size with padding='same' at stride 1; strides=2 moves the kernel "
+                        "two pixels at a time, so it keeps only every second position along each axis.")
+    if given[1:3] == (24, 24):
+        raise Incorrect("that is the size of the lesson's layer, without padding or stride: padding='same' "
+                        "keeps the border positions, and strides=2 keeps only every second position.")
+    if given[1:3] == (12, 12):
+        raise Incorrect("that is every second position of the unpadded 24x24 map; with padding='same' no "
+                        "border positions are lost before the stride.")
     if given[1:3] != truth[1:3]:
-        raise Incorrect("the height and width are not right: the 5×5 convolution has no padding, so it cannot "
-                        "centre its kernel on the outermost two rows and columns of the 28×28 image.")
+        raise Incorrect("the height and width are not right: first count the positions with padding='same' "
+                        "at stride 1, then keep every second one.")
 
 
 q1 = Exercise(
     name="q1", lesson="02", variables=("maps_shape",), checker=_check_q1,
-    purpose="know what a feature map array holds before drawing it",
-    expected="one map per image and filter, each smaller than the image by the kernel size minus one.",
+    purpose="know what a feature map array holds before drawing it, and how padding and strides set its size",
+    expected="one map per image and filter; 'same' padding keeps every position, stride 2 keeps every second one.",
     cost="seconds (no training)",
-    hints=("The lesson's CNN: Conv2D(16, 5×5, 'valid') on 28×28×1 images, named 'conv'.",
-           "A 5×5 kernel fits 28 − 5 + 1 positions across a 28-pixel row."),
-    solution_code="maps_shape = (8, 24, 24, 16)    # 8 images, 28 - 5 + 1 = 24, 16 filters",
+    hints=("padding='same' adds zeros around the border, so that at stride 1 the map is as large as the "
+           "image: 28x28.",
+           "strides=2 keeps every second of those positions along each axis: 28 / 2. The number of maps is "
+           "still the number of filters."),
+    solution_code="import keras\nimport numpy as np\n\n"
+                  "maps_shape = (8, 14, 14, 16)    # 8 images; 'same': 28 positions, stride 2 keeps every second: 14; "
+                  "16 filters\n\n"
+                  "# tried: the layer alone, on 8 blank 28x28 images\n"
+                  "layer_model = keras.Sequential([keras.Input(shape=(28, 28, 1)),\n"
+                  "                                keras.layers.Conv2D(16, 5, strides=2, padding=\"same\")])\n"
+                  "assert layer_model.predict(np.zeros((8, 28, 28, 1)), verbose=0).shape == maps_shape",
 )
 
 
