@@ -180,12 +180,14 @@ def train_configuration(
     set_seed(seed)
     model = build_configuration_model(config, width=width, input_shape=data.x_train.shape[1:],
                                       num_classes=data.num_classes)
-    train = make_train_dataset(data.x_train, data.y_train, batch_size=batch_size,
-                               augmenter=(build_augmenter(seed=seed) if config.augment else None)
-                               if isinstance(augmenter, str) and augmenter == "config" else augmenter,
+    if isinstance(augmenter, str) and augmenter == "config":
+        augmenter = build_augmenter(seed=seed) if config.augment else None
+    # shuffled batches, augmented and mixed up when the configuration says so
+    train = make_train_dataset(data.x_train, data.y_train, batch_size=batch_size, augmenter=augmenter,
                                mixup_alpha=config.mixup_alpha, seed=seed)
     timer = _EpochTimer()
-    # the test set is the validation set (as in the article): its last-epoch scores are the test scores
+    # compile with a fresh Adam (AMSGrad when the configuration says so), fit, evaluate; the test set
+    # is the validation set (as in the article), so its last-epoch scores are the test scores
     run = fit_and_evaluate(model, data, optimizer=lambda: keras.optimizers.Adam(amsgrad=config.amsgrad),
                            epochs=epochs, batch_size=batch_size, validation="test", progress=progress,
                            name=name or "model", callbacks=[timer], run_eagerly=run_eagerly, train_batches=train)

@@ -381,10 +381,10 @@ def build_ablation_cnn(
         raise ValueError(f"width must be positive, got {width}")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-    scaled = [max(1, round(n * width)) for n in (64, 64, 128, 256)]
+    stem_filters, *stage_filters = [max(1, round(n * width)) for n in (64, 64, 128, 256)]
     inputs = keras.Input(shape=input_shape, name="image")
-    x = _conv_bn_relu(inputs, scaled[0], kernel=1, batch_norm=batch_norm, name="stem")
-    for stage, filters in enumerate(scaled[1:], start=1):
+    x = _conv_bn_relu(inputs, stem_filters, kernel=1, batch_norm=batch_norm, name="stem")
+    for stage, filters in enumerate(stage_filters, start=1):
         if residual:
             x = _resblock(x, batch_norm=batch_norm, name=f"stage{stage}_res")
         else:
@@ -393,7 +393,10 @@ def build_ablation_cnn(
         x = _conv_bn_relu(x, filters, strides=2, padding="valid", batch_norm=batch_norm, name=f"stage{stage}_down")
         if dropout:
             x = layers.Dropout(dropout, name=f"stage{stage}_dropout")(x)
-    x = layers.GlobalAveragePooling2D(name="gap")(x) if global_pooling else layers.Flatten(name="flatten")(x)
+    if global_pooling:
+        x = layers.GlobalAveragePooling2D(name="gap")(x)     # one average per channel
+    else:
+        x = layers.Flatten(name="flatten")(x)                # every pixel of every channel
     outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
     return keras.Model(inputs, outputs, name="ablation_cnn")
 

@@ -290,24 +290,59 @@ def test_augmentation_gap_and_mixup_exercises_catch_each_mistake():
     import keras
 
     L = keras.layers
-    for layers, says in [([L.RandomTranslation(0.1, 0.1)], "no RandomFlip"),
-                         ([L.RandomFlip("vertical"), L.RandomTranslation(0.1, 0.1)], "left-right only"),
-                         ([L.RandomFlip("horizontal")], "no RandomTranslation"),
-                         ([L.RandomFlip("horizontal"), L.RandomTranslation(0.5, 0.5)], "the shift is large"),
-                         ([L.RandomFlip("horizontal"), L.RandomTranslation(0.1, 0.1), L.Rescaling(0.5)],
-                          "at inference")]:
+
+    def colour(brightness=0.2, contrast=0.2, value_range=(0, 1)):
+        return [L.RandomBrightness(brightness, value_range=value_range),
+                L.RandomContrast(contrast, value_range=value_range)]
+
+    for layers, says in [(colour(), "no RandomFlip"),
+                         ([L.RandomFlip("vertical"), *colour()], "left-right only"),
+                         ([L.RandomFlip("horizontal"), L.RandomContrast(0.2, value_range=(0, 1))],
+                          "no RandomBrightness"),
+                         ([L.RandomFlip("horizontal"), L.RandomBrightness(0.2, value_range=(0, 1))],
+                          "no RandomContrast"),
+                         ([L.RandomFlip("horizontal"), *colour(value_range=(0, 255))], "value_range"),
+                         ([L.RandomFlip("horizontal"), *colour(brightness=0.9)], "factor is large"),
+                         ([L.RandomFlip("horizontal"), *colour(), L.Rescaling(0.5)], "at inference")]:
         result = lesson05.q1.result({"build_my_augmenter": lambda layers=layers: keras.Sequential(layers)})
         assert result.outcome == INCORRECT and says in result.message, result.message
-    table = _ablation_table()
-    for gaps, says in [((-0.6, -0.2), "sign"), ((60.0, 20.0), "fractions"), ((0.3, 0.4), "test accuracies"),
-                       ((0.5, 0.2), "not the gaps")]:
-        result = lesson05.q2.result({"table": table, "gap_base": gaps[0], "gap_augmented": gaps[1]})
+        assert "(0, 1)" not in result.message
+    import pandas as pd
+
+    rows = ["base CNN", "+ augmentation", "+ batch norm", "+ residual blocks"]
+    table = pd.DataFrame({"configuration": rows, "final_train_accuracy": [0.9, 0.6, 0.8, 0.75],
+                          "test_accuracy": [0.3, 0.4, 0.5, 0.45]})     # gaps 0.6, 0.2, 0.3, 0.3
+    right = pd.Series([-0.4, 0.1, 0.0], index=rows[1:])
+    assert lesson05.q2.result({"table": table, "gap_change": right, "narrows_most": "+ augmentation"}).correct
+    assert lesson05.q2.result({"table": table, "gap_change": {"base CNN": np.nan, **right},
+                               "narrows_most": "+ augmentation"}).correct
+    for change, narrows, says in [(-right, "+ augmentation", "sign"), (right * 100, "+ augmentation", "fractions"),
+                                  (pd.Series([0.1, 0.1, -0.05], index=rows[1:]), "+ augmentation", "test accuracy"),
+                                  (pd.Series([0.2, 0.3, 0.3], index=rows[1:]), "+ augmentation", "gaps themselves"),
+                                  (right[:2], "+ augmentation", "one entry per row"),
+                                  (pd.Series([-0.4, 0.2, 0.0], index=rows[1:]), "+ augmentation", "not the changes"),
+                                  ([-0.4, 0.1, 0.0], "+ augmentation", "Series"),
+                                  (right, "+ batch norm", "widened"), (right, "+ residual blocks", "more"),
+                                  (right, "base CNN", "after the base CNN"), (right, 1, "row name")]:
+        result = lesson05.q2.result({"table": table, "gap_change": change, "narrows_most": narrows})
         assert result.outcome == INCORRECT and says in result.message, result.message
-    swapped = np.zeros(10)
-    swapped[3], swapped[8] = 0.7, 0.3
-    assert "swapped" in lesson05.q3.result({"mixed_label": swapped}).message
-    assert "sum to 1" in lesson05.q3.result({"mixed_label": np.ones(10)}).message
-    assert "10 in all" in lesson05.q3.result({"mixed_label": [0.3, 0.7]}).message
+        assert "-0.4" not in result.message and "augmentation" not in result.message
+
+    def mixed(p, a, b, lam):
+        return lam * a + (1 - lam) * b
+
+    for function, says in [(lambda p, a, b, lam: -np.sum(mixed(p, b, a, lam) * np.log(p)), "swapped"),
+                           (lambda p, a, b, lam: np.sum(mixed(p, a, b, lam) * np.log(p)), "sign"),
+                           (lambda p, a, b, lam: -np.mean(mixed(p, a, b, lam) * np.log(p)), "mean"),
+                           (lambda p, a, b, lam: -np.sum(b * np.log(p)), "one of the two labels"),
+                           (lambda p, a, b, lam: -mixed(p, a, b, lam) * np.log(p), "single number"),
+                           (lambda p, a, b, lam: -np.sum(mixed(p, a, b, lam) * np.log1p(p)), "not the categorical"),
+                           (lambda p, a, b, lam: "0.5", "one number")]:
+        result = lesson05.q3.result({"mixup_loss": function})
+        assert result.outcome == INCORRECT and says in result.message, result.message
+    # Keras' own loss is accepted as well as the sum by hand
+    by_keras = lambda p, a, b, lam: keras.losses.categorical_crossentropy(mixed(p, a, b, lam), p)  # noqa: E731
+    assert lesson05.q3.result({"mixup_loss": by_keras}).correct
 
 
 def test_regularizer_exercises_catch_each_mistake():
