@@ -25,7 +25,9 @@ def _imagenet_cached() -> bool:
 
 needs_imagenet = pytest.mark.skipif(not _imagenet_cached(), reason="MobileNet 0.25 ImageNet weights not in "
                                     "$KERAS_HOME (python -m cnncourse fetch)")
-ALL = [pytest.param(e, marks=needs_imagenet) if e.grade_id == "l06_q1" else e
+# MobileNet warns that it loads the 224 px weights for other input sizes: what lesson 06 means it to do
+imagenet_at_96px = pytest.mark.filterwarnings("ignore:.input_shape. is undefined or non-square:UserWarning")
+ALL = [pytest.param(e, marks=[needs_imagenet, imagenet_at_96px]) if e.grade_id == "l06_q1" else e
        for lesson in LESSONS for e in lesson_exercises(lesson).values()]
 
 
@@ -430,53 +432,125 @@ def test_mystery_histograms_draw_four_unnamed_panels():
     assert max(p.get_height() for p in l1_axes.patches) == 280
 
 
-def _transfer(size=96, scale=True, frozen=True, weights="imagenet"):
+def _hidden_head(size=96, scale=True, frozen=True, weights="imagenet", pooling=None, pool="gap", units=64,
+                 activation="relu", dropout=0.3):
+    """Exercise 1's model, with one planted mistake at a time."""
     def build():
         import keras
 
+        L = keras.layers
         inputs = keras.Input(shape=(32, 32, 3))
-        x = keras.layers.Resizing(size, size)(inputs)
+        x = L.Resizing(size, size)(inputs)
         if scale:
-            x = keras.layers.Rescaling(2.0, offset=-1.0)(x)
+            x = L.Rescaling(2.0, offset=-1.0)(x)
         base = keras.applications.MobileNet(alpha=0.25, include_top=False, weights=weights,
-                                            input_shape=(size, size, 3), pooling="avg")
+                                            input_shape=(size, size, 3), pooling=pooling)
         base.trainable = not frozen
-        return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(base(x)))
+        x = base(x, training=False)
+        if pool == "gap":
+            x = L.GlobalAveragePooling2D()(x)
+        elif pool == "flatten":
+            x = L.Flatten()(x)
+        x = L.Dense(units, activation=activation)(x)
+        if dropout:
+            x = L.Dropout(dropout)(x)
+        return keras.Model(inputs, L.Dense(10, activation="softmax")(x))
     return build
 
 
 @needs_imagenet
+@imagenet_at_96px
 @pytest.mark.parametrize("build, says", [
-    (_transfer(scale=False), "[-1, 1]"),
-    (_transfer(frozen=False), "not frozen"),
-    (_transfer(weights=None), "not the ImageNet ones"),
-    (_transfer(size=64), "resize the 32×32 images to 96×96"),
-], ids=["unscaled", "not frozen", "random weights", "64 px"])
-def test_transfer_model_mistakes(build, says, monkeypatch, tmp_path):
-    result = lesson06.q1.result({"build_transfer_model": build})
+    (_hidden_head(scale=False), "[-1, 1]"),
+    (_hidden_head(frozen=False), "not frozen"),
+    (_hidden_head(weights=None), "not the ImageNet ones"),
+    (_hidden_head(size=64), "resize the 32×32 images to 96×96"),
+    (_hidden_head(pooling="avg", pool=None), "pooling=None"),
+    (_hidden_head(pool="flatten"), "GlobalAveragePooling2D"),
+    (_hidden_head(units=128), "Dense(64) with a ReLU"),
+    (_hidden_head(activation=None), "Dense(64) with a ReLU"),
+    (_hidden_head(dropout=0), "Dropout(0.3)"),
+    (_hidden_head(dropout=0.5), "Dropout(0.3)"),
+], ids=["unscaled", "not frozen", "random weights", "64 px", "base pools", "flatten", "128 units", "no relu",
+        "no dropout", "dropout 0.5"])
+def test_lesson06_hidden_head_model_mistakes(build, says):
+    result = lesson06.q1.result({"build_hidden_head_model": build})
     assert result.outcome == INCORRECT and says in result.message, result.message
 
 
-def test_head_and_unfreezing_mistakes():
-    assert "bias" in lesson06.q2.result({"head_params": 2560}).message
-    assert lesson06.q2.result({"head_params": 10250}).outcome == INCORRECT   # alpha 1.0's head, not this one
+def test_lesson06_fine_tuning_count_is_what_keras_trains():
+    import keras
 
-    def base_of(model):
+    from cnncourse import transfer
+
+    inputs = keras.Input(shape=(64, 64, 3))
+    base = keras.applications.MobileNet(alpha=0.25, include_top=False, weights=None, input_shape=(64, 64, 3),
+                                        pooling="avg")
+    model = keras.Model(inputs, keras.layers.Dense(10)(base(inputs)))
+    for first_block in (13, 11, 7):
+        transfer.unfreeze_top(model, f"conv_dw_{first_block}")
+        trained = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        assert lesson06.finetune_param_count(first_block) == trained
+    assert lesson06.q2.result({"finetune_params": lesson06.finetune_param_count(11)}).outcome == CORRECT
+
+
+@pytest.mark.parametrize("answer, says", [
+    (lesson06.finetune_param_count(11) - 2570, "head trains in stage 2 too"),
+    (lesson06.finetune_param_count(11, batchnorm=2), "BatchNormalization layers stay frozen"),
+    (lesson06.finetune_param_count(11, batchnorm=4), "BatchNormalization layers stay frozen"),
+    (lesson06.finetune_param_count(11, conv_bias=True), "no bias"),
+    (lesson06.finetune_param_count(11, full_depthwise=True), "one 3×3 filter per input channel"),
+    (lesson06.finetune_param_count(12), "block 11 is unfrozen as well"),
+    (lesson06.finetune_param_count(10), "block 10 frozen"),
+    (1000, "not yet"),
+    (121_866.0, "whole number"),
+], ids=["no head", "bn scale+shift", "bn all", "conv bias", "full depthwise", "two blocks", "four blocks",
+        "far off", "float"])
+def test_lesson06_fine_tuning_count_mistakes(answer, says):
+    result = lesson06.q2.result({"finetune_params": answer})
+    assert result.outcome == INCORRECT and says in result.message, result.message
+    assert "121866" not in result.message and "121,866" not in result.message
+
+
+def _prepare(shift=0, batchnorm=False, base_flag=True, compile_it=True, optimizer="adam", rate=None,
+             loss="categorical_crossentropy", returns="count", fixed_blocks=None):
+    """Exercise 3's function, with one planted mistake at a time."""
+    def prepare_fine_tuning(model, n_blocks, learning_rate):
         import keras
-        return next(layer for layer in model.layers if isinstance(layer, keras.Model))
 
-    def everything(model, first_layer):
-        base_of(model).trainable = True
-    def with_batchnorm(model, first_layer):
-        base = base_of(model)
-        base.trainable = True
+        base = next(layer for layer in model.layers if isinstance(layer, keras.Model))
         names = [layer.name for layer in base.layers]
-        for i, layer in enumerate(base.layers):
-            layer.trainable = i >= names.index(first_layer)
-    def forgot_base(model, first_layer):
-        for layer in base_of(model).layers:
-            layer.trainable = True
-    for function, says in [(everything, "before conv_dw_12 train too"), (with_batchnorm, "BatchNormalization"),
-                           (forgot_base, None)]:
-        result = lesson06.q3.result({"unfreeze_from": function})
-        assert result.outcome == INCORRECT and (says is None or says in result.message), result.message
+        start = names.index(f"conv_dw_{14 - (fixed_blocks or n_blocks) + shift}")
+        base.trainable = base_flag
+        if base_flag:
+            for i, layer in enumerate(base.layers):
+                layer.trainable = i >= start and (batchnorm or not isinstance(layer, keras.layers.BatchNormalization))
+        else:
+            for layer in base.layers[start:]:
+                layer.trainable = True
+        if compile_it:
+            lr = learning_rate if rate is None else rate
+            opt = keras.optimizers.Adam(learning_rate=lr) if optimizer == "adam" else keras.optimizers.SGD(lr)
+            model.compile(optimizer=opt, loss=loss, metrics=["accuracy"])
+        count = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        return {"count": count, "none": None, "base only": count - model.layers[-1].count_params()}[returns]
+    return prepare_fine_tuning
+
+
+@pytest.mark.parametrize("function, says", [
+    (_prepare(shift=1), "stay frozen"),
+    (_prepare(shift=-1), "below the last"),
+    (_prepare(batchnorm=True), "BatchNormalization"),
+    (_prepare(base_flag=False), "still frozen"),
+    (_prepare(compile_it=False), "not compiled"),
+    (_prepare(optimizer="sgd"), "Adam"),
+    (_prepare(rate=1e-3), "learning rate"),
+    (_prepare(loss="sparse_categorical_crossentropy"), "one-hot"),
+    (_prepare(returns="none"), "return"),
+    (_prepare(returns="base only"), "base and head"),
+    (_prepare(fixed_blocks=3), "n_blocks=1"),
+], ids=["a block short", "a block more", "batchnorm trains", "base frozen", "not compiled", "sgd", "default rate",
+        "sparse loss", "returns nothing", "base only", "ignores n_blocks"])
+def test_lesson06_prepare_fine_tuning_mistakes(function, says):
+    result = lesson06.q3.result({"prepare_fine_tuning": function})
+    assert result.outcome == INCORRECT and says in result.message, result.message
