@@ -78,7 +78,7 @@ LESSON06_EPOCHS = {  # epoch: (train accuracy, validation accuracy)
     2: (0.7826, 0.7499),
     3: (0.8265, 0.7728),
 }
-LESSON06_SECONDS_PER_EPOCH = (15, 17)   # on the article's GPU
+LESSON06_SECONDS_PER_EPOCH = (15, 17)   # per epoch, on the article's machine (its Keras log)
 
 # Article 004 section 5.1: SimpleConvNet with GlobalAveragePooling2D instead of Flatten.
 LESSON06_GAP_PARAMS = {"Flatten": 591_390, "GAP": 6_390}
