@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import math
 import os
 import re
 import sys
@@ -23,6 +24,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from .claims import Measurement
 from .data import ImageDataset
 from .reproducibility import set_seed
 
@@ -344,6 +346,70 @@ def pooled_seed_std(table: pd.DataFrame) -> float:
         return float("nan")
     weights = repeated["runs"] - 1
     return float(np.sqrt((weights * repeated["test_accuracy_std"] ** 2).sum() / weights.sum()))
+
+
+class AblationNoise:
+    """The measurements behind an ablation table's verdicts, each with its standard error.
+
+    table    : :func:`run_ablation`'s table (one row per configuration, in order)
+    n_test   : test images each accuracy was counted on
+    n_train  : training images the final training accuracy was counted on
+
+    A row's SE is the run-to-run spread (:func:`pooled_seed_std`) over the root of its runs;
+    with no repeated row, the binomial SE of an accuracy on ``n_test`` images stands in (it
+    leaves out the seed's share of the noise, so it is too small).
+    """
+
+    def __init__(self, table: pd.DataFrame, n_test: int, n_train: int):
+        self.rows = table.set_index("configuration")
+        self.order = list(self.rows.index)
+        self.n_test, self.n_train = int(n_test), int(n_train)
+        self.seed_spread = pooled_seed_std(table)
+
+    def _row(self, name: str) -> pd.Series:
+        if name not in self.rows.index:
+            raise KeyError(f"no configuration {name!r}; the table has: {', '.join(self.order)}")
+        return self.rows.loc[name]
+
+    def accuracy(self, name: str) -> Measurement:
+        """The row's mean test accuracy (a fraction) and its SE."""
+        row = self._row(name)
+        value, runs = float(row["test_accuracy"]), int(row["runs"])
+        if np.isfinite(self.seed_spread):
+            se = self.seed_spread / np.sqrt(runs)
+        else:
+            se = Measurement.accuracy(value, self.n_test).se
+        return Measurement(value, float(se), name, runs)
+
+    def gain(self, name: str) -> Measurement:
+        """The row's change in test accuracy from the row above it, and the SE of that difference."""
+        index = self.order.index(self._row(name).name)
+        if index == 0:
+            raise ValueError(f"{name!r} is the first row: it has no row above to gain on")
+        here, above = self.accuracy(name), self.accuracy(self.order[index - 1])
+        return Measurement(here.value - above.value, float(np.hypot(here.se, above.se)), f"{name} gain")
+
+    def gain_difference(self, name: str, other: str) -> Measurement:
+        """``gain(name) - gain(other)`` and its SE.  Two gains can share a row (adjacent rows do:
+        one row's accuracy enters both, with opposite signs), so the SE is not that of two
+        independent gains: each row's accuracy is counted once, with its net coefficient."""
+        coefficients: dict[str, float] = {}
+        for row, sign in ((name, 1.0), (other, -1.0)):
+            index = self.order.index(self._row(row).name)
+            if index == 0:
+                raise ValueError(f"{row!r} is the first row: it has no row above to gain on")
+            for part, coefficient in ((row, sign), (self.order[index - 1], -sign)):
+                coefficients[part] = coefficients.get(part, 0.0) + coefficient
+        accuracies = {row: self.accuracy(row) for row in coefficients}
+        value = sum(c * accuracies[row].value for row, c in coefficients.items())
+        se = math.sqrt(sum((c * accuracies[row].se) ** 2 for row, c in coefficients.items()))
+        return Measurement(float(value), float(se), f"{name} gain - {other} gain")
+
+    def train_test_gap(self, name: str) -> Measurement:
+        """Final training accuracy minus test accuracy, and its SE."""
+        train = Measurement.accuracy(float(self._row(name)["final_train_accuracy"]), self.n_train)
+        test = self.accuracy(name)
+        return Measurement(train.value - test.value, float(np.hypot(train.se, test.se)), f"{name} gap")
 
 
 def _ablation_table(runs: Mapping[str, list[dict]], article: Mapping[str, float]) -> pd.DataFrame:

@@ -250,6 +250,20 @@ class ImageDataset:
         return replace(self, x_train=self.x_train[:0].copy(), y_train=self.y_train[:0].copy(), x_val=None, y_val=None,
                        train_indices=None)
 
+    def training_subset(self, n_train: int | None, *, seed: int = 0) -> "ImageDataset":
+        """A copy with ``n_train`` of the training images (stratified by class, as the loaders
+        pick them), the same validation and test images.  ``None``: all of them, unchanged."""
+        from dataclasses import replace
+
+        if n_train is None:
+            return self
+        n_train = checks.count("n_train", n_train, minimum=1)
+        if n_train > len(self.x_train):
+            raise NotEnoughDataError(f"asked for a subset of {n_train} training images from {len(self.x_train)}")
+        rows = stratified_indices(self.labels("train"), n_train, seed=seed)
+        indices = None if self.train_indices is None else self.train_indices[rows]
+        return replace(self, x_train=self.x_train[rows], y_train=self.y_train[rows], train_indices=indices)
+
     def __repr__(self) -> str:
         val = f", x_val={self.x_val.shape}" if self.x_val is not None else ""
         return (

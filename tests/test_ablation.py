@@ -230,3 +230,43 @@ def test_compare_augmenters_trains_the_base_cnn_once_per_augmenter():
     assert list(table.augmenter) == ["none", "flip"]
     assert (table.gap == table.final_train_accuracy - table.test_accuracy).all()
     assert table.test_accuracy.between(0, 1).all() and (table.seconds > 0).all()
+
+
+def _noise_table(runs=(3, 1, 3), std=(0.02, np.nan, 0.04)):
+    import pandas as pd
+
+    return pd.DataFrame({"configuration": ["a", "b", "c"], "runs": list(runs), "test_accuracy": [0.5, 0.6, 0.8],
+                         "test_accuracy_std": list(std), "final_train_accuracy": [0.9, 0.8, 0.85]})
+
+
+def test_ablation_noise_pools_the_seed_spread_over_the_repeated_rows():
+    noise = ablation.AblationNoise(_noise_table(), n_test=1000, n_train=500)
+    spread = np.sqrt((2 * 0.02**2 + 2 * 0.04**2) / 4)
+    assert noise.seed_spread == pytest.approx(spread)
+    assert noise.accuracy("b").se == pytest.approx(spread)            # one run: the whole spread
+    assert noise.accuracy("c").se == pytest.approx(spread / np.sqrt(3))
+    gain = noise.gain("c")
+    assert gain.value == pytest.approx(0.2) and gain.se == pytest.approx(np.hypot(spread, spread / np.sqrt(3)))
+    gap = noise.train_test_gap("a")
+    assert gap.value == pytest.approx(0.4)
+    assert gap.se == pytest.approx(np.hypot(np.sqrt(0.9 * 0.1 / 500), spread / np.sqrt(3)))
+    with pytest.raises(KeyError, match="the table has: a, b, c"):
+        noise.accuracy("d")
+    with pytest.raises(ValueError, match="first row"):
+        noise.gain("a")
+
+
+def test_gain_difference_counts_a_shared_row_once():
+    noise = ablation.AblationNoise(_noise_table(), n_test=1000, n_train=500)
+    a, b, c = (noise.accuracy(r) for r in "abc")
+    diff = noise.gain_difference("c", "b")          # (c - b) - (b - a) = c - 2b + a: b counts twice
+    assert diff.value == pytest.approx(0.8 - 2 * 0.6 + 0.5)
+    assert diff.se == pytest.approx(np.sqrt(c.se**2 + (2 * b.se) ** 2 + a.se**2))
+    naive = np.hypot(noise.gain("c").se, noise.gain("b").se)
+    assert diff.se > naive                          # treating the gains as independent understates it
+
+
+def test_ablation_noise_without_repeated_rows_uses_the_binomial_se():
+    noise = ablation.AblationNoise(_noise_table(runs=(1, 1, 1), std=(np.nan,) * 3), n_test=1000, n_train=500)
+    assert np.isnan(noise.seed_spread)
+    assert noise.accuracy("b").se == pytest.approx(np.sqrt(0.6 * 0.4 / 1000))

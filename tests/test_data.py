@@ -249,3 +249,17 @@ def test_test_only_keeps_the_test_images_and_frees_the_rest():
     assert small.x_test is ds.x_test and small.input_shape == (4, 4, 1)
     with pytest.raises(ValueError, match="no split 'val'"):
         small.labels("val")
+
+
+def test_training_subset_keeps_validation_and_test_and_is_stratified(mnist_dir):
+    full = data.load_mnist(None, 10, n_val=30, one_hot=True, seed=5)
+    sub = full.training_subset(20, seed=5)
+    assert sub.x_train.shape == (20, 28, 28, 1) and sub.y_train.shape == (20, 10)
+    assert sub.x_val is full.x_val and sub.x_test is full.x_test
+    np.testing.assert_array_equal(np.bincount(sub.labels("train"), minlength=10), 2)   # 30 rest, 3 per class
+    # the subset's images are the training images its indices name
+    rows = [int(np.flatnonzero(full.train_indices == i)[0]) for i in sub.train_indices]
+    np.testing.assert_array_equal(sub.x_train, full.x_train[rows])
+    assert full.training_subset(None) is full
+    with pytest.raises(data.NotEnoughDataError, match="31 training images from 30"):
+        full.training_subset(31)
