@@ -58,16 +58,19 @@ def test_the_solution_is_correct_and_a_blank_is_not_attempted(exercise):
     assert len(exercise.hints) >= 2 and exercise.purpose and exercise.expected and exercise.cost
 
 
-# (exercise, wrong answers, a word the message must contain); the answers are 22x22x64 and 36,928
+# (exercise, wrong answers, a word the message must contain); lesson 01's answers are 20x20x128, 73,856
+# and 524,416
 PLANTED = [
-    (lesson01.q1, {"conv3_shape": (22, 22, 32), "conv3_params": 36_928}, "one channel per filter"),
-    (lesson01.q1, {"conv3_shape": (26, 26, 64), "conv3_params": 36_928}, "trims one pixel"),
-    (lesson01.q1, {"conv3_shape": (22, 22, 64), "conv3_params": 36_864}, "one bias"),
-    (lesson01.q1, {"conv3_shape": (22, 22, 64), "conv3_params": 640}, "every input channel"),
-    (lesson01.q1, {"conv3_shape": (1, 22, 22, 64), "conv3_params": 36_928}, "without the batch axis"),
-    (lesson01.q2, {"dense_params_no_pooling": (12 * 12 * 64 + 1) * 128}, "no pooling"),
-    (lesson01.q2, {"dense_params_no_pooling": 24 * 24 * 64 * 128}, "bias"),
-    (lesson01.q2, {"dense_params_no_pooling": 1000}, "not yet"),
+    (lesson01.q1, {"conv4_shape": (20, 20, 64), "conv4_params": 73_856}, "one channel per filter"),
+    (lesson01.q1, {"conv4_shape": (22, 22, 128), "conv4_params": 73_856}, "trims one pixel"),
+    (lesson01.q1, {"conv4_shape": (20, 20, 128), "conv4_params": 73_728}, "one bias"),
+    (lesson01.q1, {"conv4_shape": (20, 20, 128), "conv4_params": 1_280}, "every input channel"),
+    (lesson01.q1, {"conv4_shape": (20, 20, 128), "conv4_params": 36_928}, "of conv4 itself"),
+    (lesson01.q1, {"conv4_shape": (1, 20, 20, 128), "conv4_params": 73_856}, "without the batch axis"),
+    (lesson01.q2, {"dense_params_pool3": (12 * 12 * 64 + 1) * 128}, "2×2 pooling"),
+    (lesson01.q2, {"dense_params_pool3": (24 * 24 * 64 + 1) * 128}, "without any pooling"),
+    (lesson01.q2, {"dense_params_pool3": 8 * 8 * 64 * 128}, "bias"),
+    (lesson01.q2, {"dense_params_pool3": 1000}, "not yet"),
 ]
 
 
@@ -75,7 +78,7 @@ PLANTED = [
 def test_a_planted_mistake_is_incorrect_with_its_message(exercise, answers, says):
     result = exercise.result(answers)
     assert result.outcome == INCORRECT and says in result.message
-    for answer in ("36928", "36,928", "(22, 22, 64)", "4718720", "4,718,720"):
+    for answer in ("73856", "73,856", "(20, 20, 128)", "524416", "524,416"):
         assert answer not in result.message
 
 
@@ -120,14 +123,14 @@ def test_the_pitfall_fix_catches_each_mistake():
 
 
 def test_check_shows_and_never_raises(capsys):
-    assert lesson01.q2.check({"dense_params_no_pooling": 3}) is None    # nothing for a cell to echo as Out:
+    assert lesson01.q2.check({"dense_params_pool3": 3}) is None    # nothing for a cell to echo as Out:
     assert "Incorrect:" in capsys.readouterr().out
     lesson01.q1.hint(3)
     assert "Hint:" in capsys.readouterr().out
     with pytest.raises(ValueError, match="hints 1 to 3"):
         lesson01.q1.hint(4)
     lesson01.q1.solution()
-    assert "36" in capsys.readouterr().out          # the solution is shown when asked
+    assert "73,856" in capsys.readouterr().out          # the solution is shown when asked
 
 
 def test_a_learners_error_is_reported_not_raised():
@@ -355,7 +358,7 @@ def test_regularizer_exercises_catch_each_mistake():
     swapped = {**right, "A": right["B"], "B": right["A"]}
     assert "2 of 4 right" in q1.result({"mystery": swapped}).message
     no_l1 = {**right, "D": right["C"], "C": right["D"]}
-    assert "exactly zero" in q1.result({"mystery": no_l1}).message
+    assert "(about) zero" in q1.result({"mystery": no_l1}).message
     assert "exactly one panel" in q1.result({"mystery": {p: "L1" for p in "ABCD"}}).message
     assert "keys" in q1.result({"mystery": ["L1"]}).message
     w = lesson03.GRADIENT_WEIGHTS

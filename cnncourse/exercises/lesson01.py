@@ -7,21 +7,25 @@ import numpy as np
 from . import Exercise, Incorrect, call_learner, whole_number
 
 
-def _three_conv_conv3():
-    from ..models import build_mnist_three_conv
+def _four_conv_conv4():
+    """Model 3 with a fourth unpadded 3x3 convolution of 128 filters: its conv4 layer."""
+    import keras
 
-    layer = build_mnist_three_conv().get_layer("conv3")
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1))] + [
+        keras.layers.Conv2D(filters, 3, activation="relu", name=f"conv{i}")
+        for i, filters in enumerate((32, 64, 64, 128), start=1)])
+    layer = model.get_layer("conv4")
     return tuple(layer.output.shape[1:]), layer.count_params(), layer
 
 
-def _check_q1(conv3_shape, conv3_params):
-    shape, params, layer = _three_conv_conv3()
+def _check_q1(conv4_shape, conv4_params):
+    shape, params, layer = _four_conv_conv4()
     try:
-        given = tuple(int(d) for d in conv3_shape)
+        given = tuple(int(d) for d in conv4_shape)
     except (TypeError, ValueError):
-        raise Incorrect("conv3_shape should be three numbers: (height, width, channels).") from None
+        raise Incorrect("conv4_shape should be three numbers: (height, width, channels).") from None
     if len(given) != 3:
-        raise Incorrect(f"conv3_shape has {len(given)} numbers; give (height, width, channels), "
+        raise Incorrect(f"conv4_shape has {len(given)} numbers; give (height, width, channels), "
                         "without the batch axis.")
     if given[2] != shape[2]:
         raise Incorrect("the channels are not right: a convolution outputs one channel per filter.")
@@ -31,65 +35,75 @@ def _check_q1(conv3_shape, conv3_params):
     kh, kw = layer.kernel_size
     filters = layer.filters
     channels_in = layer.input.shape[-1]
-    whole_number("conv3_params", conv3_params)
-    if conv3_params == params - filters:
+    whole_number("conv4_params", conv4_params)
+    if conv4_params == params - filters:
         raise Incorrect("almost: every filter also has one bias.")
-    if conv3_params == (kh * kw + 1) * filters:
+    if conv4_params == (kh * kw + 1) * filters:
         raise Incorrect("a filter has a weight for every input channel at every kernel position, "
                         "not one per position.")
-    if conv3_params == (kh * kw * channels_in + 1) * channels_in and channels_in != filters:
-        raise Incorrect("count the filters of conv3 itself, not of the layer before.")
-    if conv3_params != params:
-        raise Incorrect("not the number of parameters of conv3: (kernel height × width × input channels "
+    if conv4_params == (kh * kw * channels_in + 1) * channels_in and channels_in != filters:
+        raise Incorrect("count the filters of conv4 itself, not of the layer before.")
+    if conv4_params != params:
+        raise Incorrect("not the number of parameters of conv4: (kernel height × width × input channels "
                         "+ 1 bias) per filter, times the filters.")
 
 
 q1 = Exercise(
-    name="q1", lesson="01", variables=("conv3_shape", "conv3_params"), checker=_check_q1,
+    name="q1", lesson="01", variables=("conv4_shape", "conv4_params"), checker=_check_q1,
     purpose="read a convolution's output shape and parameter count without running it",
     expected="the shape shrinks by 2 per 3×3 'valid' convolution, and a filter has a weight per "
              "input channel and kernel position, plus one bias.",
     cost="seconds (no training)",
-    hints=("Model 3 is conv1 (32 filters) → conv2 (64) → conv3 (64), all 3×3 and unpadded, on a 28×28×1 "
-           "image. Work out the shape after each of them.",
-           "A 3×3 unpadded convolution turns H×W into (H−2)×(W−2). conv3 reads conv2's output, whose "
-           "channels are conv2's filters.",
+    hints=("The convolutions are conv1 (32 filters) → conv2 (64) → conv3 (64) → conv4 (128), all 3×3 and "
+           "unpadded, on a 28×28×1 image. Work out the shape after each of them.",
+           "A 3×3 unpadded convolution turns H×W into (H−2)×(W−2). conv4 reads conv3's output, whose "
+           "channels are conv3's filters.",
            "Parameters of a conv layer = (kernel height × kernel width × input channels + 1) × filters."),
-    solution_code="conv3_shape = (22, 22, 64)              # 28 -> 26 -> 24 -> 22; 64 filters\n"
-                  "conv3_params = (3 * 3 * 64 + 1) * 64    # 36,928",
+    solution_code="conv4_shape = (20, 20, 128)              # 28 -> 26 -> 24 -> 22 -> 20; 128 filters\n"
+                  "conv4_params = (3 * 3 * 64 + 1) * 128    # 73,856",
 )
 
 
-def _check_q2(dense_params_no_pooling):
-    from ..models import build_mnist_base_cnn, build_mnist_no_pooling
+def _dense_after_pooling(pool_size):
+    """Model 1's first Dense(128) when its pooling has ``pool_size`` (None: no pooling)."""
+    import keras
 
-    layer = build_mnist_no_pooling().get_layer("dense")
-    params = layer.count_params()
-    units = layer.units
-    pooled = build_mnist_base_cnn().get_layer("dense").count_params()
-    value = dense_params_no_pooling
-    whole_number("dense_params_no_pooling", value)
-    if value == pooled:
-        raise Incorrect("that is the dense layer of model 1, after pooling: model 4 has no pooling, so "
-                        "Flatten sees the whole 24×24×64 map.")
+    stack = [keras.Input(shape=(28, 28, 1)), keras.layers.Conv2D(32, 3), keras.layers.Conv2D(64, 3)]
+    if pool_size:
+        stack.append(keras.layers.MaxPooling2D(pool_size))
+    stack += [keras.layers.Flatten(), keras.layers.Dense(128, name="dense")]
+    return keras.Sequential(stack).get_layer("dense")
+
+
+def _check_q2(dense_params_pool3):
+    layer = _dense_after_pooling(3)
+    params, units = layer.count_params(), layer.units
+    value = dense_params_pool3
+    whole_number("dense_params_pool3", value)
+    if value == _dense_after_pooling(2).count_params():
+        raise Incorrect("that is model 1's dense layer, after a 2×2 pooling: a 3×3 pooling keeps one value "
+                        "of every 3×3 window, so the map shrinks by a factor of 3 each way.")
+    if value == _dense_after_pooling(None).count_params():
+        raise Incorrect("that is the dense layer without any pooling: the 3×3 pooling shrinks the map first.")
     if value == params - units:
         raise Incorrect("almost: every unit also has one bias.")
     if value != params:
-        raise Incorrect("not yet: Flatten lays the last feature map out as one vector; each of the 128 units "
+        raise Incorrect("not yet: Flatten lays the pooled feature map out as one vector; each of the 128 units "
                         "has a weight for every number in it, plus a bias.")
 
 
 q2 = Exercise(
-    name="q2", lesson="01", variables=("dense_params_no_pooling",), checker=_check_q2,
+    name="q2", lesson="01", variables=("dense_params_pool3",), checker=_check_q2,
     purpose="see where a CNN's parameters go: the first dense layer after Flatten",
-    expected="without pooling the flattened map is 4× longer, and the first dense layer holds almost all "
-             "of model 4's parameters.",
+    expected="the pooled map sets the length of the flattened vector, and with it the size of the first "
+             "dense layer, which holds most of the model's parameters.",
     cost="seconds (no training)",
-    hints=("Model 4 is model 1 without its MaxPooling2D: conv1 (32) → conv2 (64), 3×3, on 28×28×1, then "
-           "Flatten → Dense(128).",
-           "The map after conv2 is 24×24×64; Flatten makes it one vector of 24·24·64 numbers.",
-           "Parameters of a dense layer = (inputs + 1) × units."),
-    solution_code="dense_params_no_pooling = (24 * 24 * 64 + 1) * 128   # 4,718,720 of the model's 4,738,826",
+    hints=("Model 1's two 3×3 convolutions turn 28×28×1 into 24×24×64; then the pooling, Flatten and "
+           "Dense(128).",
+           "MaxPooling2D(3) keeps the largest value of every 3×3 window, moving 3 pixels at a time: "
+           "24×24 becomes 8×8, with the 64 channels unchanged.",
+           "Parameters of a dense layer = (inputs + 1) × units, and Flatten gives 8·8·64 inputs."),
+    solution_code="dense_params_pool3 = (8 * 8 * 64 + 1) * 128   # 524,416",
 )
 
 
