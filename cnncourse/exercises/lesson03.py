@@ -54,8 +54,8 @@ def _check_q1(mystery):
     if right < 4:
         l1_panel = PANELS[MYSTERY_ORDER.index("L1")]
         if mystery[l1_panel] != "L1":
-            raise Incorrect(f"{right} of 4 right. Start with the easiest: which penalty pushes weights to "
-                            "exactly zero (the bar at −6)?")
+            raise Incorrect(f"{right} of 4 right. Start with the easiest: which penalty pushes the most weights "
+                            "to (about) zero, the bar at −6?")
         raise Incorrect(f"{right} of 4 right. L1 is placed; now compare how far the other three reach to the "
                         "right (the largest weights) and whether their small weights pile up.")
 
@@ -63,12 +63,14 @@ def _check_q1(mystery):
 q1 = Exercise(
     name="q1", lesson="03", variables=("mystery",), checker=_check_q1,
     purpose="read a regularizer's fingerprint in the weights it leaves",
-    expected="L1 piles weights at exactly zero; L2 shrinks them all (nothing large, nothing exactly zero); "
+    expected="L1 piles the noise weights at (about) zero; L2 shrinks them all (nothing large), and zeroes only "
+             "the weights of hidden units that never switch on; "
              "without regularization the largest weights are largest; dropout keeps the noise weights alive.",
     cost="seconds (uses the four runs above)",
     hints=("Look for the panel with a tall bar at −6 (weights that are zero, or below 1e-6): that is the "
            "penalty that removes inputs.",
-           "L2's pull grows with the weight: it leaves no very large weight, but hardly any exactly zero.",
+           "L2's pull grows with the weight: it leaves no very large weight. Its zeros, if any, come from whole "
+           "hidden units that the data never switch on, far fewer than L1's.",
            "Without regularization nothing holds the weights back: the panel reaching furthest right. "
            "Dropout penalises no weight, but spreads the signal: many mid-sized weights."),
     solution_code='mystery = {"A": "L2", "B": "dropout", "C": "none", "D": "L1"}',
