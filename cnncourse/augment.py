@@ -12,6 +12,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .data import as_float_pixels
+
 ARTICLE_AUGMENTATION = {"rotation_degrees": 20.0, "shift": 0.2, "horizontal_flip": True}
 """Article 002's ImageDataGenerator(rotation_range=20, width/height_shift_range=0.2, horizontal_flip=True)."""
 
@@ -86,6 +88,8 @@ def make_train_dataset(
         raise ValueError(f"labels must be one-hot (N, classes) for mixup and soft labels; got shape {y.shape}")
     if len(x) != len(y):
         raise ValueError(f"{len(x)} images but {len(y)} labels")
+
+    x = as_float_pixels(x)           # bytes (train_as_bytes) would reach the model unscaled
 
     def batches(shuffle_seed):
         ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=shuffle_seed,

@@ -202,7 +202,8 @@ class ImageDataset:
     Attributes
     ----------
     x_train, x_test : float32 arrays, shape (N, H, W, C), values in [0, 1]
-        (or (N, features) for the generated check data of lesson 03)
+        (or (N, features) for the generated check data of lesson 03); x_train is uint8, 0-255,
+        when loaded with ``train_as_bytes=True``
     y_train, y_test : int64 arrays, shape (N,), or float32 one-hot arrays, shape (N, num_classes)
     class_names : the name of each class index
     source : the folder the arrays were read from
@@ -252,7 +253,8 @@ class ImageDataset:
 
     def training_subset(self, n_train: int | None, *, seed: int = 0) -> "ImageDataset":
         """A copy with ``n_train`` of the training images (stratified by class, as the loaders
-        pick them), the same validation and test images.  ``None``: all of them, unchanged."""
+        pick them), as float32 in [0, 1] (bytes are scaled), and the same validation and test
+        images.  ``None``: all of them, unchanged."""
         from dataclasses import replace
 
         if n_train is None:
@@ -262,7 +264,7 @@ class ImageDataset:
             raise NotEnoughDataError(f"asked for a subset of {n_train} training images from {len(self.x_train)}")
         rows = stratified_indices(self.labels("train"), n_train, seed=seed)
         indices = None if self.train_indices is None else self.train_indices[rows]
-        return replace(self, x_train=self.x_train[rows], y_train=self.y_train[rows], train_indices=indices)
+        return replace(self, x_train=as_float_pixels(self.x_train[rows]), y_train=self.y_train[rows], train_indices=indices)
 
     def __repr__(self) -> str:
         val = f", x_val={self.x_val.shape}" if self.x_val is not None else ""
@@ -270,6 +272,11 @@ class ImageDataset:
             f"ImageDataset({self.name!r}, x_train={self.x_train.shape}{val}, x_test={self.x_test.shape}, "
             f"one_hot={self.y_train.ndim == 2}, source={self.source!r})"
         )
+
+
+def as_float_pixels(x: np.ndarray) -> np.ndarray:
+    """uint8 pixels (0-255) as float32 in [0, 1] (``train_as_bytes`` images); anything else as it is."""
+    return x.astype(np.float32) / np.float32(255.0) if x.dtype == np.uint8 else x
 
 
 def to_one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
@@ -497,6 +504,16 @@ class _CifarTrainBatches:
         self.labels = np.concatenate([_read_full_cifar_batch(p, self.rows_per_batch)[1] for p in self.paths])
         self.shape = (len(self.labels),) + DATASETS["cifar10"].image_shape
 
+    def to_bytes(self, rows: np.ndarray, info: DatasetInfo) -> np.ndarray:
+        out = np.empty((len(rows),) + info.image_shape, np.uint8)
+        for b, path in enumerate(self.paths):
+            here = np.flatnonzero(rows // self.rows_per_batch == b)
+            if len(here):
+                x, _ = _read_full_cifar_batch(path, self.rows_per_batch)
+                out[here] = x[rows[here] - b * self.rows_per_batch]
+                del x
+        return out
+
     def to_float(self, rows: np.ndarray, info: DatasetInfo, chunk: int = 4096) -> np.ndarray:
         out = np.empty((len(rows),) + info.image_shape, np.float32)
         for b, path in enumerate(self.paths):
@@ -562,6 +579,7 @@ def load_dataset(
     seed: int = 0,
     data_dir: str | os.PathLike | None = None,
     n_val: int = 0,
+    train_as_bytes: bool = False,
 ) -> ImageDataset:
     """Load dataset ``name`` ('mnist', 'fashion_mnist' or 'cifar10').
 
@@ -574,6 +592,9 @@ def load_dataset(
         training split, disjoint from the training images; 0 for none.
     one_hot : return labels as float32 one-hot rows instead of integers.
     data_dir : overrides ``$CNNCOURSE_DATA`` for this call.
+    train_as_bytes : keep the training images as the files' uint8 pixels (0-255), a quarter of
+        the memory of float32; :class:`cnncourse.training.ArrayBatches` and ``fit_and_evaluate``
+        scale each batch to [0, 1] as it is fed.  Validation and test images stay float32.
 
     Returns an ImageDataset with float32 images in [0, 1], shape (N, H, W, C).
     """
@@ -615,7 +636,8 @@ def load_dataset(
         train_idx = stratified_indices(y_train, n_train, seed=seed)
         x_val = y_val = None
     test_idx = stratified_indices(y_test, n_test, seed=seed + 1)
-    x_train, y_train = _as_float_images(x_train, train_idx, info), y_train[train_idx].astype(np.int64)
+    to_pixels = _as_byte_images if train_as_bytes else _as_float_images
+    x_train, y_train = to_pixels(x_train, train_idx, info), y_train[train_idx].astype(np.int64)
     x_test, y_test = _as_float_images(x_test, test_idx, info), y_test[test_idx].astype(np.int64)
     ds = ImageDataset(info.name, x_train, y_train, x_test, y_test, info.class_names, source,
                       x_val, y_val, train_idx)
@@ -624,6 +646,13 @@ def load_dataset(
         ds = replace(ds, y_train=to_one_hot(ds.y_train, k), y_test=to_one_hot(ds.y_test, k),
                      y_val=None if y_val is None else to_one_hot(y_val, k))
     return ds
+
+
+def _as_byte_images(x: np.ndarray, rows: np.ndarray, info: DatasetInfo) -> np.ndarray:
+    """``x[rows]`` as the files' uint8 pixels, shape (len(rows),) + image shape."""
+    if isinstance(x, _CifarTrainBatches):
+        return x.to_bytes(rows, info)
+    return np.ascontiguousarray(x[rows].reshape((len(rows),) + info.image_shape), dtype=np.uint8)
 
 
 def _as_float_images(x: np.ndarray, rows: np.ndarray, info: DatasetInfo, chunk: int = 4096) -> np.ndarray:
@@ -640,22 +669,25 @@ def _as_float_images(x: np.ndarray, rows: np.ndarray, info: DatasetInfo, chunk: 
     return out
 
 
-def load_mnist(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None, n_val=0) -> ImageDataset:
+def load_mnist(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None, n_val=0,
+               train_as_bytes=False) -> ImageDataset:
     """MNIST digits, (N, 28, 28, 1) float32 in [0, 1]; see :func:`load_dataset`."""
     return load_dataset("mnist", n_train, n_test, one_hot=one_hot, seed=seed, data_dir=data_dir,
-                        n_val=n_val)
+                        n_val=n_val, train_as_bytes=train_as_bytes)
 
 
-def load_fashion_mnist(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None, n_val=0) -> ImageDataset:
+def load_fashion_mnist(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None, n_val=0,
+                       train_as_bytes=False) -> ImageDataset:
     """Fashion-MNIST, (N, 28, 28, 1) float32 in [0, 1]; see :func:`load_dataset`."""
     return load_dataset("fashion_mnist", n_train, n_test, one_hot=one_hot, seed=seed, data_dir=data_dir,
-                        n_val=n_val)
+                        n_val=n_val, train_as_bytes=train_as_bytes)
 
 
-def load_cifar10(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None, n_val=0) -> ImageDataset:
+def load_cifar10(n_train=None, n_test=None, *, one_hot=False, seed=0, data_dir=None, n_val=0,
+                 train_as_bytes=False) -> ImageDataset:
     """CIFAR-10, (N, 32, 32, 3) float32 in [0, 1]; reads only the training batches ``n_train`` needs."""
     return load_dataset("cifar10", n_train, n_test, one_hot=one_hot, seed=seed, data_dir=data_dir,
-                        n_val=n_val)
+                        n_val=n_val, train_as_bytes=train_as_bytes)
 
 
 # ----------------------------------------------------------------------------- lesson 03

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import checks
-from .data import ImageDataset
+from .data import ImageDataset, as_float_pixels
 from .reproducibility import DEFAULT_SEED, set_seed
 
 OptimizerSpec = str | Callable[[], keras.optimizers.Optimizer]
@@ -49,7 +49,8 @@ class ArrayBatches(keras.utils.PyDataset):
 
     ``model.fit(x, y)`` on NumPy arrays makes two whole copies of ``x`` inside TensorFlow (1.2 GB
     more for CIFAR-10's 50,000 training images); this feed copies one batch at a time.  ``x``:
-    images, shape (N, ...); ``y``: labels, shape (N,) or (N, classes).  ``shuffle``: draw a new
+    images, shape (N, ...), float32 in [0, 1] or uint8 pixels (0-255), which each batch turns into
+    float32 in [0, 1]; ``y``: labels, shape (N,) or (N, classes).  ``shuffle``: draw a new
     order each epoch from a generator seeded with ``seed`` (default: a number drawn from NumPy's
     global generator, which :func:`cnncourse.set_seed` seeds, so a seeded run repeats itself).
     The last batch may be smaller, as in Keras.
@@ -76,9 +77,9 @@ class ArrayBatches(keras.utils.PyDataset):
             raise IndexError(f"batch {index} of {len(self)}")
         start, stop = index * self.batch_size, (index + 1) * self.batch_size
         if self._order is None:
-            return self.x[start:stop], self.y[start:stop]
+            return as_float_pixels(self.x[start:stop]), self.y[start:stop]
         rows = np.sort(self._order[start:stop])   # sorted rows read memory in order
-        return self.x[rows], self.y[rows]
+        return as_float_pixels(self.x[rows]), self.y[rows]
 
     def on_epoch_end(self) -> None:
         if self.shuffle:
@@ -95,7 +96,7 @@ def batch_feed(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle: bool) 
     (no whole copies inside TensorFlow), small ones as arrays with Keras' own batching."""
     if x.nbytes + y.nbytes > FEED_IN_BATCHES_ABOVE_MIB * 2**20:
         return {"x": ArrayBatches(x, y, batch_size, shuffle=shuffle)}
-    return {"x": x, "y": y, "batch_size": batch_size, "shuffle": shuffle}
+    return {"x": as_float_pixels(x), "y": y, "batch_size": batch_size, "shuffle": shuffle}
 
 
 @dataclass

@@ -263,3 +263,23 @@ def test_training_subset_keeps_validation_and_test_and_is_stratified(mnist_dir):
     assert full.training_subset(None) is full
     with pytest.raises(data.NotEnoughDataError, match="31 training images from 30"):
         full.training_subset(31)
+
+
+def test_training_images_as_bytes_are_the_same_pixels_in_a_quarter_of_the_memory(tmp_path, small_cifar):
+    from cnncourse.training import ArrayBatches, batch_feed
+
+    make_cifar_folder(tmp_path, n=30)
+    floats = data.load_cifar10(20, 10, n_val=10, data_dir=tmp_path, seed=3)
+    raw = data.load_cifar10(20, 10, n_val=10, data_dir=tmp_path, seed=3, train_as_bytes=True)
+    assert raw.x_train.dtype == np.uint8 and raw.x_train.nbytes * 4 == floats.x_train.nbytes
+    assert raw.x_val.dtype == raw.x_test.dtype == np.float32             # only the training images
+    np.testing.assert_array_equal(data.as_float_pixels(raw.x_train), floats.x_train)
+    x, y = ArrayBatches(raw.x_train, raw.y_train, 8, shuffle=False)[0]   # a batch comes out scaled
+    assert x.dtype == np.float32 and np.array_equal(x, floats.x_train[:8])
+    fed = batch_feed(raw.x_train, raw.y_train, 8, shuffle=False)          # small arrays too
+    np.testing.assert_array_equal(fed["x"], floats.x_train)
+    sub = raw.training_subset(10, seed=1)
+    np.testing.assert_array_equal(sub.x_train, floats.training_subset(10, seed=1).x_train)
+    mnist_like = data.ImageDataset("t", np.zeros((2, 2, 2, 1), np.float32), np.zeros(2), np.zeros((1, 2, 2, 1)),
+                                   np.zeros(1), ("a",), "memory")
+    assert data.as_float_pixels(mnist_like.x_train) is mnist_like.x_train  # floats pass through
