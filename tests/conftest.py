@@ -100,3 +100,18 @@ def small_cifar(monkeypatch):
 
     info = data.DATASETS["cifar10"]
     monkeypatch.setitem(data.DATASETS, "cifar10", replace(info, train_size=5 * 30, test_size=30))
+
+
+def lesson_cells_before_exercises(lesson: str) -> list:
+    """The cells of ``lesson`` (e.g. "01") above its "## Exercises" heading: what a learner has read
+    before the first exercise."""
+    import nbformat
+
+    from cnncourse import runner
+
+    cells = []
+    for cell in nbformat.read(runner.find_notebooks([lesson])[0], as_version=4).cells:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("## Exercises"):
+            break
+        cells.append(cell)
+    return cells

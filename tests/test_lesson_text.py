@@ -17,6 +17,7 @@ import pytest
 
 from cnncourse import articles, runner
 from cnncourse.exercises import lesson01, lesson02, lesson06
+from conftest import lesson_cells_before_exercises
 
 # a number with the unit that makes it a measurement: %, percentage points, points, seconds
 NUMBER = re.compile(r"[+−-]?\d[\d,]*(?:\.\d+)?(?:%|\s?percentage points|\s?points?\b|\s?seconds\b|\ss\b)")
@@ -93,13 +94,7 @@ def test_the_article_figures_the_prose_quotes_are_the_articles():
 
 
 def _cells_above_exercises(lesson: str) -> str:
-    path = runner.find_notebooks([lesson])[0]
-    text = []
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("## Exercises"):
-            break
-        text.append(cell.source)
-    return "\n".join(text)
+    return "\n".join(cell.source for cell in lesson_cells_before_exercises(lesson))
 
 
 def _forms(value) -> list[str]:

@@ -12,6 +12,7 @@ import pytest
 
 from cnncourse import runner
 from cnncourse.source import get_source
+from conftest import lesson_cells_before_exercises
 
 # What each lesson teaches, as the Keras a learner must be able to read in it (regular expressions).
 TAUGHT = {
@@ -34,11 +35,8 @@ TAUGHT = {
 
 def _shown_code(lesson: str) -> str:
     """The code cells of ``lesson`` before its exercises, plus the source of every object they show."""
-    path = runner.find_notebooks([lesson])[0]
     parts = []
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("## Exercises"):
-            break
+    for cell in lesson_cells_before_exercises(lesson):
         if cell.cell_type != "code":
             continue
         parts.append(cell.source)
