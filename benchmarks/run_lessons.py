@@ -12,8 +12,8 @@ first run (``--warm`` runs the notebooks where they are, caches and all).  The r
 printed as a table and appended as one JSON line per notebook to ``build/benchmarks.jsonl``.
 
 ``--record-costs`` also times the workload of ``python -m cnncourse doctor --bench``
-(:mod:`cnncourse.bench`) before and after the lessons, and writes each lesson's wall time
-and peak memory with it to ``cnncourse/lesson_costs.json``, from which ``doctor --bench``
+(:mod:`cnncourse.tooling.bench`) before and after the lessons, and writes each lesson's wall time
+and peak memory with it to ``cnncourse/tooling/lesson_costs.json``, from which ``doctor --bench``
 estimates each lesson's time on another machine.
 """
 
@@ -31,9 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from cnncourse import articles, bench
+from cnncourse import articles
+from cnncourse.tooling import bench
 from cnncourse.report import format_claims
-from cnncourse.runner import find_notebooks
+from cnncourse.tooling.runner import find_notebooks
 
 # What each reported metric is compared with: (the article's figure, a pass test, what the test means).
 ARTICLE_FIGURES = {
@@ -55,7 +56,7 @@ ARTICLE_FIGURES = {
 
 def _run_one(notebook: str, profile: str, output_dir: str, warm: bool) -> dict:
     """Run one notebook in this process; return its record (called in a child process)."""
-    from cnncourse.runner import run_notebook
+    from cnncourse.tooling.runner import run_notebook
 
     if warm:
         run = run_notebook(notebook, profile=profile, output_dir=output_dir)

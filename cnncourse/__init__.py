@@ -13,7 +13,7 @@ Modules, one responsibility each:
 - :mod:`cnncourse.embedding` per-epoch UMAP of a hidden layer and how separable its classes are
 - :mod:`cnncourse.interpret` layers by name, kernels, feature maps, Grad-CAM, weight statistics
 - :mod:`cnncourse.viz`       plot helpers: samples, learning curves, results vs the article, diagrams
-- :mod:`cnncourse.viz_inside` plot helpers: kernels, filter tiles, feature maps, weight maps
+- :mod:`cnncourse.viz_network` plot helpers: kernels, filter tiles, feature maps, weight maps
 - :mod:`cnncourse.report`    report a notebook's metrics to the runner
 - :mod:`cnncourse.articles`  the figures the source articles published
 - :mod:`cnncourse.runner`    run notebooks headless

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checks
+from . import arguments
 
 DATA_ENV = "CNNCOURSE_DATA"
 FETCH_COMMAND = "python -m cnncourse fetch"
@@ -259,7 +259,7 @@ class ImageDataset:
 
         if n_train is None:
             return self
-        n_train = checks.count("n_train", n_train, minimum=1)
+        n_train = arguments.count("n_train", n_train, minimum=1)
         if n_train > len(self.x_train):
             raise NotEnoughDataError(f"asked for a subset of {n_train} training images from {len(self.x_train)}")
         rows = stratified_indices(self.labels("train"), n_train, seed=seed)
@@ -599,10 +599,10 @@ def load_dataset(
     Returns an ImageDataset with float32 images in [0, 1], shape (N, H, W, C).
     """
     info = _info(name)
-    n_train = checks.count("n_train", n_train, allow_none=True)
-    n_test = checks.count("n_test", n_test, allow_none=True)
-    n_val = checks.count("n_val", n_val, minimum=0)
-    checks.count("seed", seed, minimum=0)
+    n_train = arguments.count("n_train", n_train, allow_none=True)
+    n_test = arguments.count("n_test", n_test, allow_none=True)
+    n_val = arguments.count("n_val", n_val, minimum=0)
+    arguments.count("seed", seed, minimum=0)
     folder = dataset_dir(name, data_dir)
     missing = missing_files(name, data_dir)
     if missing:

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from . import checks
+from . import arguments
 from .data import ImageDataset, as_float_pixels
 from .reproducibility import DEFAULT_SEED, set_seed
 
@@ -64,7 +64,7 @@ class ArrayBatches(keras.utils.PyDataset):
         if len(x) == 0:
             raise ValueError("no images to make batches from")
         self.x, self.y = x, y
-        self.batch_size = checks.count("batch_size", batch_size)
+        self.batch_size = arguments.count("batch_size", batch_size)
         self.shuffle = shuffle
         self._rng = np.random.default_rng(np.random.randint(2**31) if seed is None else seed)
         self._order = self._rng.permutation(len(x)) if shuffle else None
@@ -195,11 +195,11 @@ def fit_and_evaluate(
     """
     from .interpret import check_images
 
-    checks.count("epochs", epochs)
-    checks.count("batch_size", batch_size)
-    checks.choice("validation", validation, ("split", "val", "test"))
+    arguments.count("epochs", epochs)
+    arguments.count("batch_size", batch_size)
+    arguments.choice("validation", validation, ("split", "val", "test"))
     if validation == "split":
-        checks.fraction("validation_split", validation_split)
+        arguments.fraction("validation_split", validation_split)
     check_images(model, data.x_train[:1])
     if validation == "val" and data.x_val is None:
         raise ValueError("validation='val' needs a dataset loaded with n_val > 0 (a held-out validation set)")

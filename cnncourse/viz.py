@@ -1,7 +1,7 @@
 """Plots of data and results: sample images, learning curves, results beside the articles',
 tables, the confusion matrix, model diagrams and the per-epoch embeddings.  Plots of what is
 *inside* a trained network (kernels, feature maps, Grad-CAM, weight maps) are in
-:mod:`cnncourse.viz_inside`.
+:mod:`cnncourse.viz_network`.
 
 Single-panel helpers take ``ax=None`` and return the Axes they drew on; grid helpers take
 ``fig=None`` and return the Figure.  None of them calls ``plt.show()``, writes a file
@@ -116,9 +116,9 @@ def plot_sample_grid(
     labels : int array, shape (N,), or one-hot array, shape (N, num_classes)
     Returns the Figure.
     """
-    from . import checks
+    from . import arguments
 
-    checks.count("per_class", per_class)
+    arguments.count("per_class", per_class)
     labels = np.asarray(labels)
     if labels.ndim == 2:
         labels = labels.argmax(axis=1)

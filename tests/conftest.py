@@ -107,7 +107,7 @@ def lesson_cells_before_exercises(lesson: str) -> list:
     before the first exercise."""
     import nbformat
 
-    from cnncourse import runner
+    from cnncourse.tooling import runner
 
     cells = []
     for cell in nbformat.read(runner.find_notebooks([lesson])[0], as_version=4).cells:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cnncourse import bench, cli
+from cnncourse.tooling import bench, cli
 
 WORKLOAD = {part: 2.0 for part in bench.WORKLOAD_PARTS}
 

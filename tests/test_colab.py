@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from cnncourse import colab
-from cnncourse.runner import find_notebooks
+from cnncourse.tooling.runner import find_notebooks
 
 NOTEBOOKS = find_notebooks()
 

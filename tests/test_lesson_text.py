@@ -15,7 +15,8 @@ import re
 import nbformat
 import pytest
 
-from cnncourse import articles, runner
+from cnncourse import articles
+from cnncourse.tooling import runner
 from cnncourse.exercises import lesson01, lesson02, lesson06
 from conftest import lesson_cells_before_exercises
 

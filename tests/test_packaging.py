@@ -37,7 +37,7 @@ def test_every_declared_dependency_is_used():
     used_by = {"tensorflow": "tensorflow", "keras": "keras", "numpy": "numpy", "pandas": "pandas",
                "matplotlib": "matplotlib", "seaborn": "seaborn", "umap-learn": "umap", "scikit-learn": "sklearn",
                "pillow": "PIL", "pydot": "pydot", "tqdm": "tqdm", "nbclient": "nbclient", "nbformat": "nbformat"}
-    sources = "\n".join(p.read_text() for p in (ROOT / "cnncourse").glob("*.py"))
+    sources = "\n".join(p.read_text() for p in (ROOT / "cnncourse").rglob("*.py"))
     for package, module in used_by.items():
         assert package in _dep_names(PYPROJECT["project"]["dependencies"]), package
         assert re.search(rf"^\s*(import|from) {module}\b", sources, re.M), f"{package} is declared but not imported"

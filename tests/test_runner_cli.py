@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from cnncourse import cli, runner
+from cnncourse.tooling import cli, runner
 from cnncourse.profiles import PROFILE_ENV
 
 

@@ -10,7 +10,7 @@ import re
 import nbformat
 import pytest
 
-from cnncourse import runner
+from cnncourse.tooling import runner
 from cnncourse.source import get_source
 from conftest import lesson_cells_before_exercises
 

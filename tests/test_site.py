@@ -8,7 +8,8 @@ import json
 import nbformat
 import pytest
 
-from cnncourse import colab, site
+from cnncourse import colab
+from cnncourse.tooling import site
 
 GIF = base64.b64encode(b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
                        b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;").decode()

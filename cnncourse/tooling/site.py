@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from . import colab
-from .report import read_metrics
+from .. import colab
+from ..report import read_metrics
 
 #: the most a lesson page may weigh (figures are embedded in it), and the index
 PAGE_BUDGET_BYTES = 6 * 2**20
@@ -246,7 +246,7 @@ def render_lesson(lesson: Lesson, lessons: list[Lesson]) -> str:
 
 def claims_rows(claims: list[dict]) -> list[tuple[str, str, str]]:
     """(claim, outcome, margin) for each recorded verdict."""
-    from .claims import claims_table
+    from ..claims import claims_table
 
     if not claims:
         return []

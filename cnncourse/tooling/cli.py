@@ -9,9 +9,9 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from . import data
-from .download import PRETRAINED_WEIGHTS, fetch_all
-from .profiles import PROFILE_ENV, PROFILES, ProfileError, get_profile
+from .. import data
+from ..download import PRETRAINED_WEIGHTS, fetch_all
+from ..profiles import PROFILE_ENV, PROFILES, ProfileError, get_profile
 
 REQUIRED_PACKAGES = (
     "tensorflow", "keras", "numpy", "pandas", "matplotlib", "seaborn", "umap-learn",
@@ -47,7 +47,7 @@ def doctor(offline: bool = False, bench: bool = False) -> int:
     if keras_version and int(keras_version.split(".")[0]) < 3:
         problems.append(f"Keras {keras_version} is installed; the course needs Keras 3. Fix: pip install -U 'keras>=3'")
 
-    from .viz import graphviz_available
+    from ..viz import graphviz_available
 
     if graphviz_available():
         print("Graphviz     found (model diagrams are drawn)")
@@ -166,12 +166,12 @@ def solutions(lessons: list[str], output_dir: str) -> int:
     """Write the solved copy of each lesson in ``lessons`` (default: all that have exercises)."""
     from pathlib import Path
 
-    from .exercises.solve import lesson_exercises, solve_notebook
+    from ..exercises.solve import lesson_exercises, solve_notebook
     from .runner import find_notebooks
 
     if not lessons:
         lessons = sorted(p.stem.removeprefix("lesson")
-                         for p in (Path(__file__).parent / "exercises").glob("lesson[0-9][0-9].py"))
+                         for p in (Path(__file__).parent.parent / "exercises").glob("lesson[0-9][0-9].py"))
     try:
         for lesson in lessons:
             lesson_exercises(lesson)
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "site":
         return site(args.executed_dir, args.output_dir, check=args.check)
     if args.command == "colab":
-        from . import colab
+        from .. import colab
         from .runner import find_notebooks
 
         for path in find_notebooks():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnncourse import checks, embedding, models, training, viz
+from cnncourse import arguments, embedding, models, training, viz
 from cnncourse.data import ImageDataset, load_dataset
 
 
@@ -18,16 +18,16 @@ from cnncourse.data import ImageDataset, load_dataset
 ])
 def test_count_refuses_what_is_not_a_count(value, error, message):
     with pytest.raises(error, match=message):
-        checks.count("n", value)
+        arguments.count("n", value)
 
 
 def test_count_fraction_and_choice_pass_what_is_valid():
-    assert checks.count("n", np.int64(3)) == 3 and checks.count("n", None, allow_none=True) is None
-    assert checks.fraction("f", 0.2) == 0.2
+    assert arguments.count("n", np.int64(3)) == 3 and arguments.count("n", None, allow_none=True) is None
+    assert arguments.fraction("f", 0.2) == 0.2
     with pytest.raises(ValueError, match=r"f must lie in \(0.0, 1.0\), got 1.5"):
-        checks.fraction("f", 1.5)
+        arguments.fraction("f", 1.5)
     with pytest.raises(ValueError, match="v must be one of 'a', 'b'; got 'c'"):
-        checks.choice("v", "c", ["a", "b"])
+        arguments.choice("v", "c", ["a", "b"])
 
 
 def test_a_loader_checks_its_sizes_before_touching_the_disk(tmp_path):

@@ -58,7 +58,7 @@ def _fastest_seconds(work: Callable[[], object], repeats: int) -> float:
 def _time_fit(model, x: np.ndarray, y: np.ndarray, batch_size: int, repeats: int = 12) -> float:
     """Seconds per pass of training ``model`` over (x, y): the fastest of ``repeats`` passes, after
     one untimed pass (which builds and traces the training step)."""
-    from .training import ArrayBatches
+    from ..training import ArrayBatches
 
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     feed = ArrayBatches(x, y, batch_size, seed=0)
@@ -72,22 +72,22 @@ def _images(n: int, shape: tuple[int, ...], seed: int = 0) -> tuple[np.ndarray, 
 
 
 def _mnist_convnet() -> float:
-    from . import models
+    from .. import models
 
     x, y = _images(256, (28, 28, 1))
     return _time_fit(models.build_mnist_base_cnn(), x, y, batch_size=32)
 
 
 def _cifar_batchnorm_cnn() -> float:
-    from . import models
+    from .. import models
 
     x, y = _images(256, (32, 32, 3))
     return _time_fit(models.build_ablation_cnn(width=0.5, batch_norm=True, residual=True), x, y, batch_size=64)
 
 
 def _mobilenet() -> float:
-    from . import models
-    from .training import ArrayBatches
+    from .. import models
+    from ..training import ArrayBatches
 
     x, y = _images(512, (32, 32, 3))
     extractor = models.build_mobilenet_features(0.25, weights=None, image_size=64)
@@ -98,14 +98,14 @@ def _mobilenet() -> float:
 
 
 def _tiny_mlp() -> float:
-    from . import models
+    from .. import models
 
     x, y = _images(8000, (10,))
     return _time_fit(models.build_regularized_mlp(10, 10), x, y, batch_size=32)
 
 
 def _umap() -> float:
-    from .embedding import embed_epochs
+    from ..embedding import embed_epochs
 
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(10, 128)).astype(np.float32)
@@ -124,8 +124,8 @@ def measure_workload(*, progress: bool = True) -> dict[str, float]:
     """Time each part of the workload on this machine: {part: seconds of one repeat, the fastest of
     several} (about 20 s in all on a 2-core laptop CPU, warm-ups and imports included).  Seeds
     everything first, so the work is the same on every run."""
-    from .quiet import hide_tensorflow_logs
-    from .reproducibility import set_seed
+    from ..quiet import hide_tensorflow_logs
+    from ..reproducibility import set_seed
 
     hide_tensorflow_logs()
     timings = {}

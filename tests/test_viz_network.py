@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from cnncourse import viz_inside as vi
+from cnncourse import viz_network as vi
 
 
 @pytest.mark.parametrize("n, shape", [(30, (6, 5)), (16, (4, 4)), (10, (4, 3)), (1, (1, 1)), (3, (3, 1))])
