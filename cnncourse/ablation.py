@@ -26,6 +26,7 @@ import pandas as pd
 
 from .claims import Measurement
 from .data import ImageDataset
+from .fingerprints import array_sha256
 from .reproducibility import set_seed
 
 
@@ -125,8 +126,6 @@ def code_fingerprint(*functions) -> str:
 
 def data_fingerprint(data: ImageDataset) -> str:
     """A sha256 of the exact training and test arrays (images and labels) a run uses."""
-    from .transfer import array_sha256
-
     digest = hashlib.sha256()
     for array in (data.x_train, data.y_train, data.x_test, data.y_test):
         digest.update(array_sha256(array).encode())

@@ -19,179 +19,36 @@ Where the data comes from, in order:
    (:mod:`cnncourse.download`: official mirrors, checksums, timeouts), so a machine with
    internet needs no setup and a classroom seeded offline never touches the network.
 
+What the datasets are (files, checksums, classes) is :mod:`cnncourse.catalogue`; how their files
+are read and checked is :mod:`cnncourse.fileformats`; this module turns them into a lesson's arrays.
+
 Anything wrong -- missing files while offline, a truncated ``.gz``, a
 checksum that is not the published one, wrong shapes, fewer images than asked
 for -- raises a :class:`DataError` whose message says which file, where it
 was looked for, and what to run.  A dataset is never silently made smaller.
 """
 
+
 from __future__ import annotations
 
-import codecs
-import gzip
-import hashlib
 import os
-import pickle
-import struct
-import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from . import arguments
+from .catalogue import (DATA_ENV, DATASETS, FETCH_COMMAND, DataCorruptError, DataError, DataNotFoundError,  # noqa: F401
+                        DatasetInfo, NotEnoughDataError, UnsafePickleError, dataset_dir, dataset_info, missing_files)
+from .download import fetch_dataset
+from .fileformats import cifar_batch_rows, read_full_cifar_batch, read_idx_dataset
 
-DATA_ENV = "CNNCOURSE_DATA"
-FETCH_COMMAND = "python -m cnncourse fetch"
-
-
-# ----------------------------------------------------------------------------- errors
-class DataError(RuntimeError):
-    """Base class of every data problem; the message says what to do."""
-
-
-class DataNotFoundError(DataError):
-    """The dataset is not in the data directory and could not be downloaded."""
-
-
-class DataCorruptError(DataError):
-    """A file exists but is truncated, corrupt, not the official file, or has the wrong shape."""
-
-
-class NotEnoughDataError(DataError):
-    """More images were asked for than the dataset holds."""
-
-
-class UnsafePickleError(DataCorruptError):
-    """A pickle asked to load something a CIFAR-10 batch never contains."""
-
-
-# ----------------------------------------------------------------------------- registry
-@dataclass(frozen=True)
-class OfficialFile:
-    """One file of an official distribution, with its published sha256 (None when unpublished)."""
-
-    name: str
-    sha256: str | None = None
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What a dataset is and where its files live inside the data directory."""
-
-    name: str
-    folder: str
-    files: tuple[OfficialFile, ...]
-    class_names: tuple[str, ...]
-    image_shape: tuple[int, int, int]
-    train_size: int
-    test_size: int
-
-
-_IDX_NAMES = (
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-)
-
-
-def _idx_files(*sha256s: str) -> tuple[OfficialFile, ...]:
-    """The four IDX files of an MNIST-format dataset, in _IDX_NAMES order, with their sha256."""
-    return tuple(OfficialFile(name, h) for name, h in zip(_IDX_NAMES, sha256s, strict=True))
-
-DATASETS: dict[str, DatasetInfo] = {
-    "mnist": DatasetInfo(
-        name="mnist",
-        folder="mnist",
-        files=_idx_files(
-            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-        ),
-        class_names=tuple(str(d) for d in range(10)),
-        image_shape=(28, 28, 1),
-        train_size=60000,
-        test_size=10000,
-    ),
-    "fashion_mnist": DatasetInfo(
-        name="fashion_mnist",
-        folder="fashion-mnist",
-        files=_idx_files(
-            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-            "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-            "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-            "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-        ),
-        class_names=(
-            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-        ),
-        image_shape=(28, 28, 1),
-        train_size=60000,
-        test_size=10000,
-    ),
-    "cifar10": DatasetInfo(
-        name="cifar10",
-        folder="cifar-10-batches-py",
-        # The loose batches have no published per-file checksum; their archive
-        # does (checked by ``fetch``), and every batch is checked for structure.
-        files=tuple(OfficialFile(f"data_batch_{i}") for i in range(1, 6))
-        + (OfficialFile("test_batch"), OfficialFile("batches.meta")),
-        class_names=(
-            "airplane", "automobile", "bird", "cat", "deer",
-            "dog", "frog", "horse", "ship", "truck",
-        ),
-        image_shape=(32, 32, 3),
-        train_size=50000,
-        test_size=10000,
-    ),
-}
-
-# ----------------------------------------------------------------------------- locations
-def repository_root() -> Path | None:
-    """The course repository this package was installed from (editable install), or None."""
-    root = Path(__file__).resolve().parent.parent
-    return root if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir() else None
-
-
-def get_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The data directory: ``data_dir`` if given, else ``$CNNCOURSE_DATA``, else the repository's ``data/``.
-
-    Outside a repository checkout the default is ``~/.cnncourse/data``.
-    """
-    if data_dir is not None:
-        return Path(data_dir).expanduser()
-    env = os.environ.get(DATA_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    root = repository_root()
-    return root / "data" if root is not None else Path.home() / ".cnncourse" / "data"
-
-
-def get_keras_home() -> Path:
-    """The Keras cache directory (``$KERAS_HOME``, default ``~/.keras``)."""
-    env = os.environ.get("KERAS_HOME", "").strip()
-    return Path(env).expanduser() if env else Path.home() / ".keras"
-
-
-def dataset_dir(name: str, data_dir: str | os.PathLike | None = None) -> Path:
-    """Where dataset ``name`` is looked for inside the data directory."""
-    return get_data_dir(data_dir) / _info(name).folder
-
-
-def missing_files(name: str, data_dir: str | os.PathLike | None = None) -> list[Path]:
-    """The official files of dataset ``name`` that are absent from the data directory."""
-    folder = dataset_dir(name, data_dir)
-    return [folder / f.name for f in _info(name).files if not (folder / f.name).is_file()]
-
-
-def _info(name: str) -> DatasetInfo:
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise ValueError(f"Unknown dataset {name!r}; valid names: {', '.join(DATASETS)}") from None
+__all__ = [
+    "ImageDataset", "load_dataset", "load_mnist", "load_fashion_mnist", "load_cifar10", "load_check_dataset",
+    "make_check_dataset", "CHECK_SIGNAL_FEATURES", "as_float_pixels", "to_one_hot", "stratified_indices",
+    # the errors a loader raises (defined in cnncourse.catalogue)
+    "DataError", "DataNotFoundError", "DataCorruptError", "NotEnoughDataError", "UnsafePickleError",
+]
 
 
 # ----------------------------------------------------------------------------- result type
@@ -246,8 +103,6 @@ class ImageDataset:
         is freed once nothing else holds them): for a lesson that has trained on a dataset and only
         looks at its test images from then on.  The training arrays keep their shape past the first
         axis, so ``input_shape`` still answers."""
-        from dataclasses import replace
-
         return replace(self, x_train=self.x_train[:0].copy(), y_train=self.y_train[:0].copy(), x_val=None, y_val=None,
                        train_indices=None)
 
@@ -255,8 +110,6 @@ class ImageDataset:
         """A copy with ``n_train`` of the training images (stratified by class, as the loaders
         pick them), as float32 in [0, 1] (bytes are scaled), and the same validation and test
         images.  ``None``: all of them, unchanged."""
-        from dataclasses import replace
-
         if n_train is None:
             return self
         n_train = arguments.count("n_train", n_train, minimum=1)
@@ -320,188 +173,17 @@ def stratified_indices(labels: np.ndarray, n: int | None, *, seed: int = 0) -> n
     return rng.permutation(np.concatenate(picked))
 
 
-# ----------------------------------------------------------------------------- IDX files
-_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
-
-def _fix_hint(path: Path) -> str:
-    return f"Delete {path} and run `{FETCH_COMMAND}` to download a fresh copy."
-
-
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    """The hex sha256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-def read_idx_gz(path: str | os.PathLike, *, sha256: str | None = None) -> np.ndarray:
-    """Read a gzipped IDX file (the MNIST format) into a numpy array.
-
-    Raises DataCorruptError for a truncated or corrupt gzip stream, a header
-    that does not match the payload, or (when ``sha256`` is given) a file that
-    is not the published one.
-    """
-    path = Path(path)
-    raw = path.read_bytes()
-    try:
-        payload = gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as err:
-        raise DataCorruptError(
-            f"{path} is truncated or not a valid gzip file ({err}). {_fix_hint(path)}"
-        ) from None
-    if sha256 is not None:
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest != sha256:
-            raise DataCorruptError(
-                f"{path} does not match the published checksum (sha256 {digest}, expected {sha256}); "
-                f"it is not the official file. {_fix_hint(path)}"
-            )
-    if len(payload) < 4 or payload[0] != 0 or payload[1] != 0 or payload[2] not in _IDX_DTYPES:
-        raise DataCorruptError(f"{path} does not start with an IDX header. {_fix_hint(path)}")
-    ndim = payload[3]
-    header = 4 + 4 * ndim
-    if len(payload) < header:
-        raise DataCorruptError(f"{path}: IDX header is cut short. {_fix_hint(path)}")
-    shape = struct.unpack(f">{ndim}I", payload[4:header])
-    dtype = np.dtype(_IDX_DTYPES[payload[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(payload) - header != expected:
-        raise DataCorruptError(
-            f"{path}: the header promises shape {shape} ({expected} bytes) but the file holds "
-            f"{len(payload) - header} bytes. {_fix_hint(path)}"
-        )
-    return np.frombuffer(payload, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
-
-
-def _load_idx_dataset(info: DatasetInfo, folder: Path) -> tuple[np.ndarray, ...]:
-    arrays = [read_idx_gz(folder / f.name, sha256=f.sha256) for f in info.files]
-    x_train, y_train, x_test, y_test = arrays
-    h, w, _ = info.image_shape
-    for x, y, split in ((x_train, y_train, "train"), (x_test, y_test, "t10k")):
-        if x.ndim != 3 or x.shape[1:] != (h, w) or y.ndim != 1 or y.shape[0] != x.shape[0]:
-            raise DataCorruptError(
-                f"{folder}: {split} images have shape {x.shape} and labels {y.shape}; expected "
-                f"(N, {h}, {w}) images with N labels. {_fix_hint(folder)}"
-            )
-    return x_train, y_train, x_test, y_test
-
-
-# ----------------------------------------------------------------------------- CIFAR pickles
-def _numpy_reconstruct():
-    try:
-        from numpy._core.multiarray import _reconstruct
-    except ImportError:  # numpy < 2
-        from numpy.core.multiarray import _reconstruct
-    return _reconstruct
-
-
-def _latin1_encode(text, encoding="latin1"):
-    # Python 3 writes bytes in protocol-2 pickles as _codecs.encode(str, 'latin1').
-    if encoding.lower().replace("-", "") != "latin1":
-        raise UnsafePickleError(f"refusing _codecs.encode with encoding {encoding!r}")
-    return codecs.encode(text, "latin1")
-
-
-_PICKLE_ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"): _numpy_reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _numpy_reconstruct,
-    ("numpy", "ndarray"): lambda: np.ndarray,
-    ("numpy", "dtype"): lambda: np.dtype,
-    ("_codecs", "encode"): lambda: _latin1_encode,
-}
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler that admits only what a CIFAR-10 batch needs: dicts, lists,
-    strings, numbers and numpy arrays.  Any other global (``os.system``,
-    ``builtins.eval``, ...) raises UnsafePickleError instead of being imported.
-    """
-
-    def find_class(self, module: str, name: str):
-        factory = _PICKLE_ALLOWED.get((module, name))
-        if factory is None:
-            allowed = ", ".join(sorted({f"{m}.{n}" for m, n in _PICKLE_ALLOWED}))
-            raise UnsafePickleError(
-                f"refusing to unpickle {module}.{name}: a CIFAR-10 batch only needs {allowed}"
-            )
-        return factory()
-
-
-def load_pickle_restricted(path: str | os.PathLike):
-    """Unpickle ``path`` with :class:`RestrictedUnpickler` (``encoding='bytes'``, as the format needs)."""
-    path = Path(path)
-    with open(path, "rb") as f:
-        try:
-            return RestrictedUnpickler(f, encoding="bytes").load()
-        except UnsafePickleError as err:
-            raise UnsafePickleError(
-                f"{path} is not a plain CIFAR-10 batch and was not loaded: {err}. {_fix_hint(path)}"
-            ) from None
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as err:
-            raise DataCorruptError(
-                f"{path} is truncated or not a CIFAR-10 python batch ({type(err).__name__}: {err}). "
-                f"{_fix_hint(path)}"
-            ) from None
-
-
-def _key(d: dict, name: str):
-    for k in (name.encode(), name):
-        if k in d:
-            return d[k]
-    raise KeyError(name)
-
-
-def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Read one CIFAR-10 python batch: uint8 images (N, 32, 32, 3) and int64 labels (N,)."""
-    path = Path(path)
-    batch = load_pickle_restricted(path)
-    try:
-        data, labels = _key(batch, "data"), _key(batch, "labels")
-    except (KeyError, TypeError):
-        raise DataCorruptError(
-            f"{path} is not a CIFAR-10 batch: expected a dict with 'data' and 'labels'. {_fix_hint(path)}"
-        ) from None
-    data = np.asarray(data)
-    labels = np.asarray(labels)
-    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072 or labels.shape != (data.shape[0],):
-        raise DataCorruptError(
-            f"{path}: 'data' has shape {data.shape} ({data.dtype}) and 'labels' {labels.shape}; expected "
-            f"uint8 (N, 3072) and (N,). {_fix_hint(path)}"
-        )
-    if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise DataCorruptError(f"{path}: labels outside 0-9. {_fix_hint(path)}")
-    images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    return np.ascontiguousarray(images), labels.astype(np.int64)
-
-
-def _read_full_cifar_batch(path: Path, rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`read_cifar_batch`, refusing a batch that does not hold the official ``rows`` images."""
-    x, y = read_cifar_batch(path)
-    if x.shape[0] != rows:
-        raise DataCorruptError(
-            f"{path} holds {x.shape[0]:,} images; an official CIFAR-10 batch holds {rows:,}. The file is cut "
-            f"short or not the official one. {_fix_hint(path)}"
-        )
-    return x, y
-
-
-def _cifar_rows() -> tuple[int, int]:
-    info = DATASETS["cifar10"]
-    return info.train_size // 5, info.test_size
-
-
+# ----------------------------------------------------------------------------- CIFAR-10, a batch at a time
 class _CifarTrainBatches:
     """CIFAR-10's first ``n_batches`` training batches, read one at a time: all their labels at once,
     their images only when :meth:`to_float` converts some rows (each batch read once per call), so
     that the uint8 images of all batches are never in memory beside the float copy being made."""
 
     def __init__(self, folder: Path, n_batches: int):
-        self.rows_per_batch = _cifar_rows()[0]
+        self.rows_per_batch = cifar_batch_rows()[0]
         self.paths = [folder / f"data_batch_{i + 1}" for i in range(n_batches)]
-        self.labels = np.concatenate([_read_full_cifar_batch(p, self.rows_per_batch)[1] for p in self.paths])
+        self.labels = np.concatenate([read_full_cifar_batch(p, self.rows_per_batch)[1] for p in self.paths])
         self.shape = (len(self.labels),) + DATASETS["cifar10"].image_shape
 
     def to_bytes(self, rows: np.ndarray, info: DatasetInfo) -> np.ndarray:
@@ -509,7 +191,7 @@ class _CifarTrainBatches:
         for b, path in enumerate(self.paths):
             here = np.flatnonzero(rows // self.rows_per_batch == b)
             if len(here):
-                x, _ = _read_full_cifar_batch(path, self.rows_per_batch)
+                x, _ = read_full_cifar_batch(path, self.rows_per_batch)
                 out[here] = x[rows[here] - b * self.rows_per_batch]
                 del x
         return out
@@ -520,7 +202,7 @@ class _CifarTrainBatches:
             here = np.flatnonzero(rows // self.rows_per_batch == b)
             if len(here) == 0:
                 continue
-            x, _ = _read_full_cifar_batch(path, self.rows_per_batch)
+            x, _ = read_full_cifar_batch(path, self.rows_per_batch)
             for start in range(0, len(here), chunk):
                 at = here[start:start + chunk]
                 out[at] = x[rows[at] - b * self.rows_per_batch] / np.float32(255.0)
@@ -531,31 +213,17 @@ class _CifarTrainBatches:
 def _load_cifar_folder(folder: Path, n_train: int | None) -> tuple:
     """The training batches ``n_train`` images need (all five for None), as a :class:`_CifarTrainBatches`,
     with their labels, and the test batch.  Every batch read must hold the official number of images."""
-    train_rows, test_rows = _cifar_rows()
+    train_rows, test_rows = cifar_batch_rows()
     n_batches = 5 if n_train is None else min(5, max(1, -(-n_train // train_rows)))
     batches = _CifarTrainBatches(folder, n_batches)
-    x_test, y_test = _read_full_cifar_batch(folder / "test_batch", test_rows)
+    x_test, y_test = read_full_cifar_batch(folder / "test_batch", test_rows)
     return batches, batches.labels, x_test, y_test
-
-
-def check_cifar_folder(folder: str | os.PathLike) -> None:
-    """Check that a ``cifar-10-batches-py`` folder is complete: the five training batches and the
-    test batch each readable with the official number of images.  Raises DataError naming the
-    first file that is missing, cut short or not a batch."""
-    folder = Path(folder)
-    train_rows, test_rows = _cifar_rows()
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        if not (folder / name).is_file():
-            raise DataNotFoundError(f"{folder / name} is missing. {_fix_hint(folder / name)}")
-        _read_full_cifar_batch(folder / name, test_rows if name == "test_batch" else train_rows)
 
 
 # ----------------------------------------------------------------------------- download when missing
 def _download_missing(info: DatasetInfo, folder: Path, missing: list[Path]) -> None:
     """Download a dataset whose files are missing from the data directory into it, once, with
     timeouts (see :mod:`cnncourse.download`); DataNotFoundError saying what to do when it cannot."""
-    from .download import fetch_dataset
-
     shown = ", ".join(p.name for p in missing)
     print(f"{info.name}: {shown} not in {folder}; downloading the official files there (once).", flush=True)
     try:
@@ -598,7 +266,7 @@ def load_dataset(
 
     Returns an ImageDataset with float32 images in [0, 1], shape (N, H, W, C).
     """
-    info = _info(name)
+    info = dataset_info(name)
     n_train = arguments.count("n_train", n_train, allow_none=True)
     n_test = arguments.count("n_test", n_test, allow_none=True)
     n_val = arguments.count("n_val", n_val, minimum=0)
@@ -611,7 +279,7 @@ def load_dataset(
     if name == "cifar10":
         arrays = _load_cifar_folder(folder, None if n_train is None else n_train + n_val)
     else:
-        arrays = _load_idx_dataset(info, folder)
+        arrays = read_idx_dataset(info, folder)
     x_train, y_train, x_test, y_test = arrays
 
     wanted_train = None if n_train is None else n_train + n_val

@@ -1,7 +1,8 @@
 """Download every dataset and pretrained weight the course uses (``python -m cnncourse fetch``).
 
-Datasets go to the data directory in their official formats (see
-:mod:`cnncourse.data`); pretrained weights go to the Keras cache
+What is fetched, from where and with which checksums is :mod:`cnncourse.catalogue`.
+Datasets go to the data directory in their official formats (read by
+:mod:`cnncourse.fileformats`); pretrained weights go to the Keras cache
 (``$KERAS_HOME/models``), where ``keras.applications`` finds them.  Every file
 is checked against its published checksum; files already present and valid
 are never downloaded again.
@@ -19,84 +20,27 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from .data import (
+from .catalogue import (  # noqa: F401  (the weights' catalogue entries, where models and lessons look for them)
+    CIFAR10_ARCHIVE,
     DATA_ENV,
     DATASETS,
+    MIRRORS,
+    MOBILENET_WEIGHTS,
+    PRETRAINED_WEIGHTS,
     DataCorruptError,
     DataError,
     DataNotFoundError,
+    PretrainedWeights,
+    WeightsNotAvailableError,
     dataset_dir,
     get_data_dir,
     get_keras_home,
     missing_files,
-    sha256_of,
 )
-
-# Mirrors of the official files, tried in order.
-MIRRORS: dict[str, tuple[str, ...]] = {
-    "mnist": (
-        "https://storage.googleapis.com/cvdf-datasets/mnist/",
-        "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    ),
-    "fashion_mnist": (
-        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-    ),
-    "cifar10": ("https://www.cs.toronto.edu/~kriz/",),
-}
-
-
-@dataclass(frozen=True)
-class Archive:
-    """A downloadable archive with its published checksums."""
-
-    name: str
-    md5: str
-    sha256: str
-
-
-CIFAR10_ARCHIVE = Archive(
-    name="cifar-10-python.tar.gz",
-    md5="c58f30108f718f92721af3b95e74349a",
-    sha256="6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
-)
-
-
-@dataclass(frozen=True)
-class PretrainedWeights:
-    """A Keras Applications weight file, as ``keras.applications`` names and caches it."""
-
-    label: str
-    filename: str
-    origin: str
-    sha256: str | None = None   # of the file Keras Applications publishes (Keras itself gives none)
-    size: int | None = None     # bytes
-
-    def cached_path(self, keras_home: Path | None = None) -> Path:
-        return (keras_home or get_keras_home()) / "models" / self.filename
-
-
-class WeightsNotAvailableError(RuntimeError):
-    """Pretrained weights are neither in the Keras cache nor downloadable."""
-
-
-_MOBILENET_BASE = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
-MOBILENET_WEIGHTS: dict[float, PretrainedWeights] = {
-    # Keras' mobilenet.py downloads these without a checksum.  The sha256 of the alpha 0.25 file and
-    # the sizes are those of the files at the origin URL (the alpha 1.0 file's hash was not
-    # available to check against, so its size is what is checked).
-    0.25: PretrainedWeights("MobileNet alpha=0.25 (ImageNet, no top)", "mobilenet_2_5_224_tf_no_top.h5",
-                            _MOBILENET_BASE + "mobilenet_2_5_224_tf_no_top.h5",
-                            sha256="dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf",
-                            size=2_108_140),
-    1.0: PretrainedWeights("MobileNet alpha=1.0 (ImageNet, no top)", "mobilenet_1_0_224_tf_no_top.h5",
-                           _MOBILENET_BASE + "mobilenet_1_0_224_tf_no_top.h5", size=17_225_924),
-}
-"""The ImageNet MobileNet (v1) weights the course uses, by width multiplier alpha."""
-PRETRAINED_WEIGHTS: tuple[PretrainedWeights, ...] = tuple(MOBILENET_WEIGHTS.values())
+from .fileformats import check_cifar_folder
+from .fingerprints import file_sha256
 
 
 # ----------------------------------------------------------------------------- one file
@@ -217,7 +161,7 @@ def fetch_dataset(
     done = []
     for f in info.files:
         path = folder / f.name
-        if path.is_file() and (f.sha256 is None or sha256_of(path) == f.sha256):
+        if path.is_file() and (f.sha256 is None or file_sha256(path) == f.sha256):
             done.append(f"{path}: ok (already there, checksum verified)")
             continue
         what = "re-downloaded (the copy there did not match its checksum)" if path.is_file() else "downloaded"
@@ -227,8 +171,6 @@ def fetch_dataset(
 
 
 def _fetch_cifar10(folder: Path, mirrors: Sequence[str], progress: bool) -> list[str]:
-    from .data import check_cifar_folder
-
     why = "missing files: " + ", ".join(p.name for p in missing_files("cifar10", folder.parent))
     if why == "missing files: ":
         try:
@@ -281,7 +223,7 @@ def weights_problem(weights: PretrainedWeights, path: Path) -> str | None:
         return "missing"
     if weights.size is not None and path.stat().st_size != weights.size:
         return f"{path.stat().st_size:,} bytes, not the published {weights.size:,} (cut short?)"
-    if weights.sha256 is not None and sha256_of(path) != weights.sha256:
+    if weights.sha256 is not None and file_sha256(path) != weights.sha256:
         return "its sha256 is not the published one"
     return None
 

@@ -407,7 +407,8 @@ MOBILENET_INPUTS = ("unit", "mobilenet")
 
 def _mobilenet_base(alpha: float, weights: str | None, size: int) -> keras.Model:
     """keras.applications.MobileNet without its top, average-pooled, for ``size`` x ``size`` inputs."""
-    from .download import MOBILENET_WEIGHTS, WeightsNotAvailableError, get_keras_home, missing_weights_help
+    from .catalogue import MOBILENET_WEIGHTS, WeightsNotAvailableError, get_keras_home
+    from .download import missing_weights_help
 
     if alpha not in (0.25, 0.5, 0.75, 1.0):
         raise ValueError(f"MobileNet alpha must be one of 0.25, 0.5, 0.75, 1.0; got {alpha}")

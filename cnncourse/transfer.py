@@ -29,6 +29,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from .fingerprints import array_sha256, file_sha256
+
 
 @dataclass
 class Features:
@@ -40,23 +42,6 @@ class Features:
     seconds: float
     cached: bool
     path: Path
-
-
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """The hex sha256 of a file (e.g. a weights file), read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def array_sha256(array: np.ndarray) -> str:
-    """The hex sha256 of an array's shape, dtype and bytes."""
-    array = np.ascontiguousarray(array)
-    digest = hashlib.sha256(f"{array.shape}|{array.dtype.str}|".encode())
-    digest.update(memoryview(array).cast("B"))
-    return digest.hexdigest()
 
 
 def cache_key(extractor: keras.Model, images: np.ndarray, describe: Mapping[str, object]) -> dict:
@@ -189,7 +174,7 @@ def weights_id(alpha: float, weights: str | None, *, seed: int | None = None) ->
     ImageNet weights file, or "random" and the seed."""
     if weights is None:
         return {"weights": "random", "seed": seed}
-    from .download import MOBILENET_WEIGHTS
+    from .catalogue import MOBILENET_WEIGHTS
 
     path = MOBILENET_WEIGHTS[alpha].cached_path()
     return {"weights": file_sha256(path) if path.is_file() else f"imagenet (not cached: {path.name})"}

@@ -96,10 +96,10 @@ def no_download(monkeypatch, tmp_path):
 @pytest.fixture
 def small_cifar(monkeypatch):
     """Let make_cifar_folder(n=30)'s batches count as complete (the official ones hold 10,000)."""
-    from cnncourse import data
+    from cnncourse import catalogue
 
-    info = data.DATASETS["cifar10"]
-    monkeypatch.setitem(data.DATASETS, "cifar10", replace(info, train_size=5 * 30, test_size=30))
+    info = catalogue.DATASETS["cifar10"]
+    monkeypatch.setitem(catalogue.DATASETS, "cifar10", replace(info, train_size=5 * 30, test_size=30))
 
 
 def lesson_cells_before_exercises(lesson: str) -> list:

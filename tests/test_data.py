@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from cnncourse import data
+from cnncourse import catalogue, data, fileformats
 from conftest import make_cifar_folder, make_idx_dataset, write_cifar_batch, write_idx_gz
 
 
@@ -18,10 +18,10 @@ from conftest import make_cifar_folder, make_idx_dataset, write_cifar_batch, wri
 def mnist_dir(tmp_path, monkeypatch):
     """A data directory with a tiny MNIST (60 train / 20 test) whose checksums the registry trusts."""
     hashes, arrays = make_idx_dataset(tmp_path / "mnist")
-    info = data.DATASETS["mnist"]
-    files = tuple(data.OfficialFile(f.name, hashes[f.name]) for f in info.files)
-    monkeypatch.setitem(data.DATASETS, "mnist", replace(info, files=files))
-    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    info = catalogue.DATASETS["mnist"]
+    files = tuple(catalogue.OfficialFile(f.name, hashes[f.name]) for f in info.files)
+    monkeypatch.setitem(catalogue.DATASETS, "mnist", replace(info, files=files))
+    monkeypatch.setenv(catalogue.DATA_ENV, str(tmp_path))
     return tmp_path, arrays
 
 
@@ -85,21 +85,21 @@ def test_idx_header_payload_mismatch(tmp_path):
     raw = bytes([0, 0, 8, 3]) + (5).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + bytes(100)
     path.write_bytes(gzip.compress(raw))
     with pytest.raises(data.DataCorruptError, match=r"promises shape \(5, 28, 28\)"):
-        data.read_idx_gz(path)
+        fileformats.read_idx_gz(path)
 
 
 def test_wrong_image_shape_is_reported(mnist_dir, monkeypatch):
     folder = mnist_dir[0] / "mnist"
     h = write_idx_gz(folder / "t10k-images-idx3-ubyte.gz", np.zeros((20, 32, 32), np.uint8))
-    info = data.DATASETS["mnist"]
-    files = tuple(data.OfficialFile(f.name, h if f.name.startswith("t10k-images") else f.sha256) for f in info.files)
-    monkeypatch.setitem(data.DATASETS, "mnist", replace(info, files=files))
+    info = catalogue.DATASETS["mnist"]
+    files = tuple(catalogue.OfficialFile(f.name, h if f.name.startswith("t10k-images") else f.sha256) for f in info.files)
+    monkeypatch.setitem(catalogue.DATASETS, "mnist", replace(info, files=files))
     with pytest.raises(data.DataCorruptError, match=r"\(20, 32, 32\).*expected \(N, 28, 28\)"):
         data.load_mnist()
 
 
 def test_missing_data_offline_says_where_and_what_to_run(tmp_path, monkeypatch, no_download):
-    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "nowhere"))
+    monkeypatch.setenv(catalogue.DATA_ENV, str(tmp_path / "nowhere"))
     with pytest.raises(data.DataNotFoundError) as err:
         data.load_fashion_mnist()
     msg = str(err.value)
@@ -111,7 +111,7 @@ def test_missing_data_offline_says_where_and_what_to_run(tmp_path, monkeypatch, 
 # ----------------------------------------------------------------------------- CIFAR-10
 def test_cifar_batch_layout_is_channel_planar(tmp_path):
     batch = write_cifar_batch(tmp_path / "b", n=4)
-    x, y = data.read_cifar_batch(tmp_path / "b")
+    x, y = fileformats.read_cifar_batch(tmp_path / "b")
     assert x.shape == (4, 32, 32, 3) and x.dtype == np.uint8
     raw = batch[b"data"][2]
     assert x[2, 0, 1, 0] == raw[1] and x[2, 0, 1, 1] == raw[1024 + 1] and x[2, 1, 0, 2] == raw[2048 + 32]
@@ -121,8 +121,8 @@ def test_cifar_batch_layout_is_channel_planar(tmp_path):
 def test_load_cifar10_reads_only_the_batches_it_needs(tmp_path, monkeypatch, small_cifar):
     make_cifar_folder(tmp_path, n=30)
     read = []
-    real = data.read_cifar_batch
-    monkeypatch.setattr(data, "read_cifar_batch", lambda p: (read.append(p.name), real(p))[1])
+    real = fileformats.read_cifar_batch
+    monkeypatch.setattr(fileformats, "read_cifar_batch", lambda p: (read.append(p.name), real(p))[1])
     ds = data.load_cifar10(20, 10, data_dir=tmp_path)
     assert sorted(set(read)) == ["data_batch_1", "test_batch"]   # each read once for labels, again for images
     assert ds.x_train.shape == (20, 32, 32, 3) and ds.x_test.shape == (10, 32, 32, 3)
@@ -142,7 +142,7 @@ def test_restricted_unpickler_refuses_code(tmp_path):
     path = tmp_path / "data_batch_1"
     path.write_bytes(pickle.dumps({b"data": Evil(), b"labels": []}, protocol=2))
     with pytest.raises(data.UnsafePickleError, match=r"refusing to unpickle (posix|os)\.system") as err:
-        data.read_cifar_batch(path)
+        fileformats.read_cifar_batch(path)
     assert "cnncourse fetch" in str(err.value)
     assert not (tmp_path / "pwned").exists()
 
@@ -151,14 +151,14 @@ def test_truncated_cifar_batch(tmp_path):
     write_cifar_batch(tmp_path / "b", n=4)
     (tmp_path / "b").write_bytes((tmp_path / "b").read_bytes()[:2000])
     with pytest.raises(data.DataCorruptError, match="truncated or not a CIFAR-10 python batch"):
-        data.read_cifar_batch(tmp_path / "b")
+        fileformats.read_cifar_batch(tmp_path / "b")
 
 
 def test_cifar_batch_with_wrong_shape(tmp_path):
     path = tmp_path / "b"
     path.write_bytes(pickle.dumps({b"data": np.zeros((3, 100), np.uint8), b"labels": [0, 1, 2]}, protocol=2))
     with pytest.raises(data.DataCorruptError, match=r"\(3, 100\).*expected uint8 \(N, 3072\)"):
-        data.read_cifar_batch(path)
+        fileformats.read_cifar_batch(path)
 
 
 def test_cifar_folder_with_fewer_images_than_asked(tmp_path, small_cifar):
@@ -173,7 +173,7 @@ def test_short_cifar_batches_are_refused_naming_the_file(tmp_path):
                                                     r"holds 10,000"):
         data.load_cifar10(20, 10, data_dir=tmp_path)
     with pytest.raises(data.DataCorruptError, match="data_batch_1 holds 30"):
-        data.check_cifar_folder(tmp_path / "cifar-10-batches-py")
+        fileformats.check_cifar_folder(tmp_path / "cifar-10-batches-py")
 
 
 def test_to_one_hot_rejects_out_of_range():
@@ -231,8 +231,8 @@ def _positions(images, full):
 def test_cifar_validation_reads_the_batches_train_and_validation_need(tmp_path, monkeypatch, small_cifar):
     make_cifar_folder(tmp_path, n=30)
     read = []
-    real = data.read_cifar_batch
-    monkeypatch.setattr(data, "read_cifar_batch", lambda p: (read.append(p.name), real(p))[1])
+    real = fileformats.read_cifar_batch
+    monkeypatch.setattr(fileformats, "read_cifar_batch", lambda p: (read.append(p.name), real(p))[1])
     ds = data.load_cifar10(20, 10, n_val=20, data_dir=tmp_path)
     assert sorted(set(read)) == ["data_batch_1", "data_batch_2", "test_batch"]
     assert ds.x_train.shape[0] == ds.x_val.shape[0] == 20

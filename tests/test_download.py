@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from cnncourse import data, download
+from cnncourse import catalogue, data, download, fileformats
 from conftest import make_idx_dataset, write_cifar_batch
 
 
@@ -21,9 +21,9 @@ from conftest import make_idx_dataset, write_cifar_batch
 def mirror(tmp_path, monkeypatch):
     """A file:// mirror holding a tiny MNIST whose checksums the registry trusts."""
     hashes, _ = make_idx_dataset(tmp_path / "mirror")
-    info = data.DATASETS["mnist"]
-    monkeypatch.setitem(data.DATASETS, "mnist", replace(
-        info, files=tuple(data.OfficialFile(f.name, hashes[f.name]) for f in info.files)))
+    info = catalogue.DATASETS["mnist"]
+    monkeypatch.setitem(catalogue.DATASETS, "mnist", replace(
+        info, files=tuple(catalogue.OfficialFile(f.name, hashes[f.name]) for f in info.files)))
     return (tmp_path / "mirror").as_uri() + "/"
 
 
@@ -166,7 +166,7 @@ def test_extract_cifar_archive_takes_only_plain_batch_files(tmp_path):
     out = download.extract_cifar10_archive(archive, tmp_path / "data")
     assert sorted(p.name for p in out.iterdir()) == ["data_batch_1"]
     assert not (tmp_path / "escape.txt").exists()
-    data.read_cifar_batch(out / "data_batch_1")
+    fileformats.read_cifar_batch(out / "data_batch_1")
 
 
 def _weights(tmp_path, content: bytes) -> download.PretrainedWeights:
