@@ -33,7 +33,7 @@ from pathlib import Path
 
 from cnncourse import articles
 from cnncourse.tooling import bench
-from cnncourse.report import format_claims
+from cnncourse.claims import format_claims
 from cnncourse.tooling.runner import find_notebooks
 
 # What each reported metric is compared with: (the article's figure, a pass test, what the test means).

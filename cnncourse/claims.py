@@ -288,3 +288,11 @@ def claims_table(verdicts: Iterable[Verdict | dict]):
             "claim", "outcome", "difference", "se", "z", "by", "unit", "values")})
         rows.append({"outcome": v.outcome, "claim": v.claim, "margin": v.margin_text()})
     return pd.DataFrame(rows, columns=["outcome", "claim", "margin"])
+
+
+def format_claims(claims: list[dict], indent: str = "    ") -> list[str]:
+    """Lines of a plain-text claims table: outcome, claim, margin (from recorded verdicts)."""
+    if not claims:
+        return [f"{indent}(no claims recorded)"]
+    table = claims_table(claims)
+    return [f"{indent}{row.outcome:<12}  {row.claim}: {row.margin}" for row in table.itertuples()]

@@ -5,14 +5,14 @@ The repository and the ref the notebooks point at are set here, once: :data:`REP
 installs this package from that ref (with ``--no-deps``, so Colab's own TensorFlow is kept) and
 calls :func:`setup`; everywhere else it does nothing and prints nothing.  Each notebook's title
 cell carries an "Open in Colab" badge for that very notebook (:func:`badge_markdown`).  After
-changing :data:`REPOSITORY` or :data:`REF`, ``python -m cnncourse colab --sync`` rewrites the
-notebooks' first cells and badges; a test checks that they match.
+changing :data:`REPOSITORY` or :data:`REF`, ``python -m cnncourse colab --sync``
+(:mod:`cnncourse.tooling.colab_sync`) rewrites the notebooks' first cells and badges; a test checks
+that they match.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -69,7 +69,7 @@ def setup(profile: str = COLAB_PROFILE) -> None:
     import importlib.util
     import subprocess
 
-    from .data import get_data_dir
+    from .catalogue import get_data_dir
     from .profiles import PROFILE_ENV
 
     missing = [req for module, req in RUNTIME_NEEDS if importlib.util.find_spec(module) is None]
@@ -79,43 +79,3 @@ def setup(profile: str = COLAB_PROFILE) -> None:
     installed = f", installed {', '.join(missing)}" if missing else ""
     print(f"cnncourse {metadata.version('cnncourse')} from {REPOSITORY}@{REF}{installed}; profile '{chosen}' "
           f"(set {PROFILE_ENV} before this cell to choose another); data goes to {get_data_dir()} on first use.")
-
-
-# ----------------------------------------------------------------------------- the notebooks
-def first_code_cell(nb):
-    """The first code cell of a notebook (a NotebookNode), or None."""
-    return next((c for c in nb.cells if c.cell_type == "code"), None)
-
-
-_BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
-
-
-def sync_notebook(path: str | os.PathLike) -> bool:
-    """Make a notebook's first code cell :data:`SETUP_CELL` (inserting it after the title cell if
-    the notebook has none yet) and its title cell's badge point at this notebook; return whether
-    the file changed."""
-    import nbformat
-
-    path = Path(path)
-    nb = nbformat.read(path, as_version=4)
-    before = nbformat.writes(nb)
-    title = nb.cells[0]
-    if title.cell_type != "markdown":
-        raise ValueError(f"{path.name}: the first cell should be the lesson's title (Markdown)")
-    badge = badge_markdown(path.name)
-    if _BADGE.search(title.source):
-        title.source = _BADGE.sub(lambda _: badge, title.source)
-    else:
-        heading, _, rest = title.source.partition("\n")
-        title.source = f"{heading}\n\n{badge}\n{rest}"
-    first = first_code_cell(nb)
-    if first is None or first.source != SETUP_CELL and "google.colab" not in first.source:
-        cell = nbformat.v4.new_code_cell(SETUP_CELL)
-        cell.id = "colab-setup"
-        nb.cells.insert(1, cell)
-    else:
-        first.source = SETUP_CELL
-    if nbformat.writes(nb) == before:
-        return False
-    nbformat.write(nb, path)
-    return True

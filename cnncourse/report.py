@@ -80,13 +80,3 @@ def write_metrics(path: str | os.PathLike, metrics: dict[str, dict]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(metrics, indent=2, sort_keys=True))
     tmp.replace(path)
-
-
-def format_claims(claims: list[dict], indent: str = "    ") -> list[str]:
-    """Lines of a plain-text claims table: outcome, claim, margin (from recorded verdicts)."""
-    from .claims import claims_table
-
-    if not claims:
-        return [f"{indent}(no claims recorded)"]
-    table = claims_table(claims)
-    return [f"{indent}{row.outcome:<12}  {row.claim}: {row.margin}" for row in table.itertuples()]

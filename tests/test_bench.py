@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cnncourse.tooling import bench, cli
+from cnncourse.tooling import bench, doctor
 
 WORKLOAD = {part: 2.0 for part in bench.WORKLOAD_PARTS}
 
@@ -75,12 +75,12 @@ def test_the_costs_the_package_ships_cover_every_lesson_on_laptop():
 
 def test_doctor_bench_without_costs_says_how_to_make_them(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(bench, "COSTS_FILE", tmp_path / "none.json")
-    cli.print_bench()
+    doctor.print_bench()
     assert "--record-costs" in capsys.readouterr().out
 
 
 def test_available_memory_is_positive_where_linux_reports_it():
-    memory = cli.available_memory_mib()
+    memory = doctor.available_memory_mib()
     assert memory is None or memory > 0
 
 

@@ -112,7 +112,7 @@ def test_verdicts_are_recorded_in_metrics_json(tmp_path, monkeypatch):
     assert rerun["outcome"] == NOT_SEEN and rerun["values"]["A"] == 0.5 and rerun["difference"] == pytest.approx(-0.1)
     assert rerun["margin_se"] < -2
     assert stored["claims"][0]["margin_se"] is None       # exact values: no SE to divide by
-    lines = report.format_claims(stored["claims"])
+    lines = claims.format_claims(stored["claims"])
     assert lines[0].split()[:2] == ["NOT", "SEEN"] and "C beats D" in lines[0]
     table = claims.claims_table(stored["claims"])
     assert list(table.columns) == ["outcome", "claim", "margin"] and len(table) == 2

@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 from cnncourse import colab
+from cnncourse.tooling import colab_sync
 from cnncourse.tooling.runner import find_notebooks
 
 NOTEBOOKS = find_notebooks()
@@ -24,7 +25,7 @@ def test_there_are_six_lessons():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_first_code_cell_is_the_setup_cell_and_the_badge_names_this_notebook(path):
     nb = nbformat.read(path, as_version=4)
-    assert colab.first_code_cell(nb).source == colab.SETUP_CELL, "run `python -m cnncourse colab --sync`"
+    assert colab_sync.first_code_cell(nb).source == colab.SETUP_CELL, "run `python -m cnncourse colab --sync`"
     title = nb.cells[0].source
     assert colab.badge_markdown(path.name) in title
     assert title.count("colab.research.google.com/github") == 1
@@ -83,8 +84,8 @@ def test_sync_inserts_the_cell_and_badge_once(tmp_path):
                                          nbformat.v4.new_code_cell("import cnncourse")])
     path = tmp_path / "09_test.ipynb"
     nbformat.write(nb, path)
-    assert colab.sync_notebook(path) is True
-    assert colab.sync_notebook(path) is False
+    assert colab_sync.sync_notebook(path) is True
+    assert colab_sync.sync_notebook(path) is False
     synced = nbformat.read(path, as_version=4)
     assert [c.cell_type for c in synced.cells] == ["markdown", "code", "code"]
     assert synced.cells[1].source == colab.SETUP_CELL and synced.cells[2].source == "import cnncourse"

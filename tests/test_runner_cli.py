@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import nbformat
 import pytest
 
-from cnncourse.tooling import cli, runner
+from cnncourse.tooling import cli, doctor, runner
 from cnncourse.profiles import PROFILE_ENV
 
 
@@ -118,10 +120,23 @@ def test_cli_rejects_unknown_profile(capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
+def test_cli_says_a_bad_setting_in_one_line_without_a_traceback():
+    import subprocess
+    import sys
+
+    env = {**os.environ, PROFILE_ENV: "bogus"}
+    done = subprocess.run([sys.executable, "-m", "cnncourse", "run", "01"], capture_output=True, text=True, env=env)
+    assert done.returncode == 2
+    assert done.stderr.startswith("python -m cnncourse run: error: ") and "Traceback" not in done.stderr
+    assert "bogus" in done.stderr and "smoke" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    done = subprocess.run([sys.executable, "-m", "cnncourse", "solutions", "99"], capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "99" in done.stderr
+
+
 def test_doctor_offline_fails_with_the_fix_when_data_is_missing(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CNNCOURSE_DATA", str(tmp_path / "empty"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    assert cli.doctor(offline=True) == 1
+    assert doctor.doctor(offline=True) == 1
     out = capsys.readouterr().out
     assert "MUST BE DOWNLOADED" in out and "python -m cnncourse fetch" in out
     assert "The course cannot run" in out
@@ -130,7 +145,7 @@ def test_doctor_offline_fails_with_the_fix_when_data_is_missing(tmp_path, monkey
 def test_doctor_bad_profile_is_a_problem(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv(PROFILE_ENV, "huge")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    assert cli.doctor() == 1
+    assert doctor.doctor() == 1
     assert "Valid profiles: smoke, laptop, full" in capsys.readouterr().out
 
 

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from cnncourse import colab
-from cnncourse.tooling import site
+from cnncourse.tooling import site, site_audit
 
 GIF = base64.b64encode(b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
                        b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;").decode()
@@ -18,7 +18,7 @@ CLAIM = {"claim": "the model learns", "outcome": "HOLDS", "difference": 0.3, "se
          "unit": "points", "values": {}}
 
 
-def _executed(number: str, *, gif: bool = True) -> nbformat.NotebookNode:
+def _executed(number: str) -> nbformat.NotebookNode:
     name = f"{number}_lesson.ipynb"
     cells = [
         nbformat.v4.new_markdown_cell(f"# Lesson {number} — Learning things\n\n{colab.badge_markdown(name)}\n\nText."),
@@ -30,9 +30,8 @@ def _executed(number: str, *, gif: bool = True) -> nbformat.NotebookNode:
         nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output(
             "display_data", data={"image/png": PNG, "text/plain": "<Figure size 640x480 with 1 Axes>"})]),
     ]
-    if gif:
-        cells.append(nbformat.v4.new_code_cell("animate()", outputs=[nbformat.v4.new_output(
-            "display_data", data={"image/gif": GIF, "text/plain": "<IPython.core.display.Image object>"})]))
+    cells.append(nbformat.v4.new_code_cell("animate()", outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/gif": GIF, "text/plain": "<IPython.core.display.Image object>"})]))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["cnncourse"] = {"profile": "smoke", "status": "ok", "seconds": 12.5, "executed": "2026-11-30 03:00",
                                 "versions": {"cnncourse": "0.1.0", "tensorflow": "2.21.0", "keras": "3.15.1",
@@ -54,7 +53,7 @@ def executed(tmp_path):
 def test_a_built_site_passes_its_checks(executed):
     report = site.build_site(executed)
     assert sorted(report.pages) == ["03_lesson.html", "04_lesson.html", "index.html"]
-    assert site.check_site(report.output_dir, executed) == []
+    assert site_audit.audit_site(report.output_dir, executed) == []
     page = (report.output_dir / "04_lesson.html").read_text()
     assert "data:image/gif;base64," in page and "IPython.core.display.Image" not in page
     assert "model: 100%|##########| 10/10" in page and "model:  50%" not in page   # the final line
@@ -68,7 +67,7 @@ def test_a_built_site_passes_its_checks(executed):
 
 
 def test_the_check_finds_what_is_wrong(executed):
-    nb = _executed("04", gif=False)
+    nb = _executed("04")
     nb.cells[1].outputs.append(nbformat.v4.new_output("error", ename="ValueError", evalue="boom", traceback=[]))
     nbformat.write(nb, executed / "04_lesson.ipynb")
     metrics = json.loads((executed / "metrics.json").read_text())
@@ -78,18 +77,20 @@ def test_the_check_finds_what_is_wrong(executed):
     (report.output_dir / "03_lesson.ipynb").unlink()
     page = report.output_dir / "03_lesson.html"
     page.write_text(page.read_text().replace("</main>", '<img src="https://example.org/x.png"></main>'))
-    problems = "\n".join(site.check_site(report.output_dir, executed))
+    animated = report.output_dir / "04_lesson.html"   # the page lost the animation its notebook shows
+    animated.write_text(animated.read_text().replace("data:image/gif;base64,", "data:image/png;base64,"))
+    problems = "\n".join(site_audit.audit_site(report.output_dir, executed))
     assert "cell 1 ends in an error (ValueError)" in problems
-    assert "04_lesson.html lacks the animation" in problems
+    assert "04_lesson.html shows 0 of its notebook's 1 animation(s)" in problems
     assert "lesson 03 recorded no claims" in problems
     assert "links 03_lesson.ipynb, which is not in the site" in problems
     assert "loads https://example.org/x.png from the network" in problems
 
 
 def test_the_size_budget_is_checked(executed, monkeypatch):
-    monkeypatch.setattr(site, "PAGE_BUDGET_BYTES", 1000)
+    monkeypatch.setattr(site_audit, "PAGE_BUDGET_BYTES", 1000)
     report = site.build_site(executed)
-    assert any("over its" in p for p in site.check_site(report.output_dir, executed))
+    assert any("over its" in p for p in site_audit.audit_site(report.output_dir, executed))
 
 
 def test_no_executed_notebooks_says_to_run_them_first(tmp_path):
@@ -102,7 +103,7 @@ def test_a_progress_bar_left_redrawn_is_found(executed):
     report = site.build_site(executed)
     page = report.output_dir / "03_lesson.html"
     page.write_text(page.read_text().replace("</main>", "<pre>fit:  10%|#  |\nfit:  20%|## |</pre></main>"))
-    assert any("redrawn" in p and "fit" in p for p in site.check_site(report.output_dir, executed))
+    assert any("redrawn" in p and "fit" in p for p in site_audit.audit_site(report.output_dir, executed))
     assert site.progress_debris("a:  10%|#\na:  10%|#\nb: 100%|##") == []
 
 
@@ -117,4 +118,4 @@ def test_a_lesson_without_figures_is_a_problem(executed):
     nb.cells = [c for c in nb.cells if "plot()" not in c.source and "animate()" not in c.source]
     nbformat.write(nb, executed / "03_lesson.ipynb")
     report = site.build_site(executed)
-    assert any("03_lesson.ipynb has no figure" in p for p in site.check_site(report.output_dir, executed))
+    assert any("03_lesson.ipynb has no figure" in p for p in site_audit.audit_site(report.output_dir, executed))

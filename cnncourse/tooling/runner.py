@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..data import repository_root
+from ..catalogue import repository_root
 from ..profiles import PROFILE_ENV, get_profile
-from ..report import METRICS_ENV, NOTEBOOK_ENV, format_claims, read_metrics, write_metrics
+from ..claims import format_claims
+from ..report import METRICS_ENV, NOTEBOOK_ENV, read_metrics, write_metrics
 
 
 @dataclass

@@ -12,8 +12,7 @@
 
 Pages need nothing from the network: figures are embedded, CSS is inline, and the scripts nbconvert
 would load from a CDN (require.js, MathJax, Mermaid; the lessons use none of them) are left out.
-:func:`check_site` checks a built site: a page per notebook and the index, no error output, every
-link, image and download resolving, the animation there, the claims tables filled, the size budget.
+:mod:`cnncourse.tooling.site_audit` checks a built site (``site --check``).
 """
 
 from __future__ import annotations
@@ -25,19 +24,15 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 from .. import colab
+from ..claims import HOLDS, NOT_SEEN, OUTCOMES, WITHIN_NOISE, claims_table
 from ..report import read_metrics
 
-#: the most a lesson page may weigh (figures are embedded in it), and the index
-PAGE_BUDGET_BYTES = 6 * 2**20
-INDEX_BUDGET_BYTES = 200 * 2**10
 
 _LESSON_FILE = re.compile(r"^(\d\d)_.+\.ipynb$")
 _TITLE = re.compile(r"^#\s+(?:Lesson\s+\d+\s+[—-]\s+)?(.+)$", re.MULTILINE)
-_RAW_REPR = re.compile(r"&lt;[\w.]+ object(?: at 0x[0-9a-f]+)?&gt;")
 
 _CSS = """
 .course-bar { position: sticky; top: 0; z-index: 10; background: #f5f7fa; border-bottom: 1px solid #d0d7de;
@@ -246,8 +241,6 @@ def render_lesson(lesson: Lesson, lessons: list[Lesson]) -> str:
 
 def claims_rows(claims: list[dict]) -> list[tuple[str, str, str]]:
     """(claim, outcome, margin) for each recorded verdict."""
-    from ..claims import claims_table
-
     if not claims:
         return []
     table = claims_table(claims)
@@ -255,15 +248,15 @@ def claims_rows(claims: list[dict]) -> list[tuple[str, str, str]]:
 
 
 def _tally(rows: list[tuple[str, str, str]]) -> str:
-    """'3 claims: 2 HOLDS, 1 WITHIN NOISE'."""
+    """'3 claims: 2 HOLDS, 1 WITHIN NOISE' (outcomes in claims.OUTCOMES' order)."""
     if not rows:
         return "no claims"
-    counts = {outcome: sum(r[1] == outcome for r in rows) for outcome in ("HOLDS", "WITHIN NOISE", "NOT SEEN")}
+    counts = {outcome: sum(r[1] == outcome for r in rows) for outcome in OUTCOMES}
     parts = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
     return f"{len(rows)} claim{'s' if len(rows) != 1 else ''}: {parts}"
 
 
-_OUTCOME_STYLE = {"HOLDS": "#1a7f37", "NOT SEEN": "#b35900", "WITHIN NOISE": "#57606a"}
+_OUTCOME_STYLE = {HOLDS: "#1a7f37", NOT_SEEN: "#b35900", WITHIN_NOISE: "#57606a"}
 
 
 def render_index(lessons: list[Lesson]) -> str:
@@ -362,112 +355,3 @@ def build_site(executed_dir: str | os.PathLike = "build", output_dir: str | os.P
     index.write_text(render_index(lessons), encoding="utf-8")
     pages["index.html"] = index.stat().st_size
     return SiteReport(output_dir, pages, time.perf_counter() - start)
-
-
-# ----------------------------------------------------------------------------- checking
-class _Links(HTMLParser):
-    """Collects what a page links to and loads."""
-
-    def __init__(self):
-        super().__init__()
-        self.links: list[str] = []     # <a href>
-        self.loads: list[str] = []     # <img src>, <script src>, <link href>, <iframe src>, ...
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "a" and attrs.get("href"):
-            self.links.append(attrs["href"])
-        elif tag in ("img", "script", "iframe", "source", "video", "audio", "embed") and attrs.get("src"):
-            self.loads.append(attrs["src"])
-        elif tag == "link" and attrs.get("href"):
-            self.loads.append(attrs["href"])
-
-
-def check_site(site_dir: str | os.PathLike, executed_dir: str | os.PathLike | None = None,
-               stats: dict | None = None) -> list[str]:
-    """Everything wrong with a built site (an empty list when it is fine): a missing page for an
-    executed notebook or a missing index; an error output in a notebook; a link, image or download
-    that does not resolve; anything loaded from the network; raw object reprs or progress-bar
-    debris on a page; lesson 04's animation missing; a lesson without its claims table; a page over
-    its size budget.  ``stats``, when given, is filled with what was checked: pages, internal links,
-    outside links (not followed), embedded images, claims."""
-    import nbformat
-
-    stats = stats if stats is not None else {}
-    stats.update(pages=0, internal_links=0, outside_links=0, embedded_images=0, claims=0, notebooks=0)
-    site_dir = Path(site_dir)
-    executed_dir = Path(executed_dir) if executed_dir is not None else site_dir.parent
-    problems = []
-    lessons = find_lessons(executed_dir)
-    if not lessons:
-        problems.append(f"no executed notebooks in {executed_dir}")
-    index = site_dir / "index.html"
-    if not index.is_file():
-        return problems + [f"{index} is missing"]
-    index_text = index.read_text(encoding="utf-8")
-    if len(index_text.encode()) > INDEX_BUDGET_BYTES:
-        problems.append(f"index.html weighs {len(index_text.encode()):,} bytes, over its {INDEX_BUDGET_BYTES:,}")
-    for lesson in lessons:
-        page = site_dir / lesson.page
-        if not page.is_file():
-            problems.append(f"{lesson.notebook.name} has no page ({page.name})")
-            continue
-        nb = nbformat.read(lesson.notebook, as_version=4)
-        for i, cell in enumerate(nb.cells):
-            for out in cell.get("outputs", []):
-                if out.output_type == "error":
-                    problems.append(f"{lesson.notebook.name}: cell {i} ends in an error ({out.ename})")
-                elif out.output_type == "stream" and out.name == "stderr":
-                    problems.append(f"{lesson.notebook.name}: cell {i} wrote to stderr: {out.text.strip()[:80]!r}")
-                elif out.output_type == "stream" and "WARNING:tensorflow" in out.text:
-                    problems.append(f"{lesson.notebook.name}: cell {i} shows a TensorFlow warning: "
-                                    f"{out.text.strip()[:80]!r}")
-        images = sum(1 for cell in nb.cells for out in cell.get("outputs", [])
-                     if any(k.startswith("image/") for k in out.get("data", {})))
-        if images == 0:
-            problems.append(f"{lesson.notebook.name} has no figure (a kernel on a non-inline matplotlib backend, "
-                            f"such as MPLBACKEND=Agg, draws none)")
-        if lesson.run.get("status") not in (None, "ok"):
-            problems.append(f"{lesson.notebook.name}: its run failed")
-        if lesson.page not in index_text:
-            problems.append(f"index.html does not link {lesson.page}")
-        text = page.read_text(encoding="utf-8")
-        size = len(text.encode())
-        if size > PAGE_BUDGET_BYTES:
-            problems.append(f"{page.name} weighs {size / 2**20:.1f} MiB, over its {PAGE_BUDGET_BYTES / 2**20:.0f} MiB")
-        if _RAW_REPR.search(text):
-            problems.append(f"{page.name} shows a raw object repr: {_RAW_REPR.search(text).group(0)}")
-        if "\r" in text or "\b" in text or progress_debris(html.unescape(re.sub(r"<[^>]+>", "", text))):
-            problems.append(f"{page.name} shows progress bars redrawn line after line "
-                            f"({', '.join(progress_debris(html.unescape(re.sub(r'<[^>]+>', '', text))))[:80]})")
-        if f'href="{lesson.notebook.name}"' not in text:
-            problems.append(f"{page.name} has no link to download its notebook")
-        if colab.colab_url(lesson.notebook.name) not in text:
-            problems.append(f"{page.name} has no Colab link for its notebook")
-        if lesson.number == "04" and "data:image/gif;base64," not in text:
-            problems.append(f"{page.name} lacks the animation of the hidden layer")
-        if not lesson.claims:
-            problems.append(f"lesson {lesson.number} recorded no claims for its table")
-        stats["claims"] += len(lesson.claims)
-        stats["notebooks"] += 1
-    for page in [index] + [site_dir / lesson.page for lesson in lessons if (site_dir / lesson.page).is_file()]:
-        parser = _Links()
-        parser.feed(page.read_text(encoding="utf-8"))
-        stats["pages"] += 1
-        for src in parser.loads:
-            if src.startswith("data:"):
-                stats["embedded_images"] += 1
-                continue
-            if re.match(r"^[a-z]+:", src) or src.startswith("//"):
-                problems.append(f"{page.name} loads {src[:80]} from the network")
-            elif not (site_dir / src.split("#")[0]).is_file():
-                problems.append(f"{page.name} loads {src}, which is not in the site")
-        for href in parser.links:
-            if re.match(r"^[a-z]+:", href) or href.startswith("//"):
-                stats["outside_links"] += 1
-                continue   # an outside page (GitHub, Colab, the articles): the reader follows it if online
-            target = href.split("#")[0]
-            stats["internal_links"] += 1
-            if target and not (site_dir / target).is_file():
-                problems.append(f"{page.name} links {href}, which is not in the site")
-    return problems
