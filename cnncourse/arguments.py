@@ -37,3 +37,27 @@ def choice(name: str, value, valid):
     if value not in valid:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, valid))}; got {value!r}")
     return value
+
+
+def columns(name: str, table, wanted) -> None:
+    """Check that the DataFrame ``table`` has every column in ``wanted`` (None entries, optional
+    columns left out, are skipped); KeyError naming the first missing one and the columns it has."""
+    for column in wanted:
+        if column is not None and column not in table.columns:
+            raise KeyError(f"{name} has no column {column!r}; columns: {list(table.columns)}")
+
+
+def images_for_model(model, images):
+    """``images`` as a float32 array (N, ...) after checking that they fit ``model``'s input shape
+    (a Keras model); ValueError saying what the model takes, and the likely fix, otherwise."""
+    import numpy as np
+
+    images = np.asarray(images, dtype=np.float32)
+    expected = tuple(model.input_shape[1:])
+    if images.shape[1:] != expected:
+        hint = (" A single image needs a batch axis: images[None]." if images.shape == expected
+                else " Is this the dataset the model was built for?")
+        raise ValueError(
+            f"{model.name!r} takes images of shape (N, {', '.join(map(str, expected))}); got {images.shape}.{hint}"
+        )
+    return images

@@ -14,10 +14,6 @@ import tensorflow as tf
 
 from .data import as_float_pixels
 
-ARTICLE_AUGMENTATION = {"rotation_degrees": 20.0, "shift": 0.2, "horizontal_flip": True}
-"""Article 002's ImageDataGenerator(rotation_range=20, width/height_shift_range=0.2, horizontal_flip=True)."""
-
-
 def build_augmenter(
     *,
     rotation_degrees: float = 20.0,
@@ -25,7 +21,9 @@ def build_augmenter(
     horizontal_flip: bool = True,
     seed: int = 0,
 ) -> keras.Sequential:
-    """A Keras model of random image transformations for training batches (N, H, W, C).
+    """A Keras model of random image transformations for training batches (N, H, W, C); the defaults
+    are article 002's ``ImageDataGenerator(rotation_range=20, width_shift_range=0.2,
+    height_shift_range=0.2, horizontal_flip=True)``.
 
     rotation_degrees : rotate by up to +/- this many degrees
     shift            : translate by up to this fraction of the width and of the height

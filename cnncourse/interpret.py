@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from . import arguments
+
 _CONV_TYPES = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
 
 
@@ -34,19 +36,6 @@ def get_conv_layer(model: keras.Model, name: str) -> keras.layers.Layer:
     return layer
 
 
-def check_images(model: keras.Model, images: np.ndarray) -> np.ndarray:
-    """Return ``images`` as float32 (N, ...) after checking they fit the model's input shape."""
-    images = np.asarray(images, dtype=np.float32)
-    expected = tuple(model.input_shape[1:])
-    if images.shape[1:] != expected:
-        hint = (" A single image needs a batch axis: images[None]." if images.shape == expected
-                else " Is this the dataset the model was built for?")
-        raise ValueError(
-            f"{model.name!r} takes images of shape (N, {', '.join(map(str, expected))}); got {images.shape}.{hint}"
-        )
-    return images
-
-
 def build_activation_model(model: keras.Model, layer_name: str) -> keras.Model:
     """A sub-model from ``model``'s input to the output of its convolutional layer ``layer_name``."""
     layer = get_conv_layer(model, layer_name)
@@ -55,7 +44,7 @@ def build_activation_model(model: keras.Model, layer_name: str) -> keras.Model:
 
 def get_feature_maps(model: keras.Model, layer_name: str, images: np.ndarray) -> np.ndarray:
     """The outputs of conv layer ``layer_name`` for ``images``: array (N, H', W', filters)."""
-    images = check_images(model, images)
+    images = arguments.images_for_model(model, images)
     return np.asarray(build_activation_model(model, layer_name).predict(images, verbose=0))
 
 
@@ -110,7 +99,7 @@ def compute_gradcam(
     """
     import tensorflow as tf
 
-    images = check_images(model, images)
+    images = arguments.images_for_model(model, images)
     layer = get_conv_layer(model, layer_name)
     grad_model = _logits_and_layer_model(model, layer)
     x = tf.convert_to_tensor(images)
@@ -131,7 +120,7 @@ def compute_gradcam(
 
 def predict_labels(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Predicted class and its probability for each image: two arrays of shape (N,)."""
-    probs = np.asarray(model.predict(check_images(model, images), batch_size=batch_size, verbose=0))
+    probs = np.asarray(model.predict(arguments.images_for_model(model, images), batch_size=batch_size, verbose=0))
     return probs.argmax(axis=1), probs.max(axis=1)
 
 

@@ -40,3 +40,22 @@ def apply_thread_cap() -> int | None:
     except RuntimeError:   # TensorFlow already running: the environment variables set at import still hold
         pass
     return cap
+
+
+def export_thread_cap() -> int | None:
+    """With ``$CNNCOURSE_THREADS`` set, tell TensorFlow and OpenMP through their own environment
+    variables, before either starts (importing :mod:`cnncourse` calls it); returns the cap.  A value
+    that is not a positive whole number is left for :func:`apply_thread_cap` (called by
+    :func:`set_seed`, a notebook's first call) to report: an import does not fail on it."""
+    import os
+
+    from .profiles import thread_cap
+
+    try:
+        cap = thread_cap()
+    except ValueError:
+        return None
+    if cap is not None:
+        for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+            os.environ.setdefault(name, str(cap))
+    return cap

@@ -159,6 +159,52 @@ def make_optimizer(spec: OptimizerSpec) -> keras.optimizers.Optimizer:
     return spec()
 
 
+def compile_classifier(model: keras.Model, optimizer: OptimizerSpec, *, one_hot: bool,
+                       run_eagerly: bool = False) -> keras.Model:
+    """``model.compile`` for classification: a fresh optimizer from ``optimizer``, the cross-entropy
+    that matches the labels (one-hot rows: categorical; integers: sparse categorical), accuracy."""
+    model.compile(
+        optimizer=make_optimizer(optimizer),
+        loss="categorical_crossentropy" if one_hot else "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        run_eagerly=run_eagerly,
+    )
+    return model
+
+
+def validation_arrays(data: ImageDataset, validation: str, validation_split: float = 0.1) -> tuple:
+    """``(x_train, y_train, x_val, y_val)`` under a validation policy: 'split' holds out the last
+    ``validation_split`` of the training arrays (Keras' ``validation_split``, before shuffling),
+    'val' uses ``data.x_val``, 'test' the test set."""
+    if validation == "split":
+        cut = int(np.ceil(len(data.x_train) * (1.0 - validation_split)))
+        if cut == 0 or cut == len(data.x_train):
+            raise ValueError(f"validation_split={validation_split} of {len(data.x_train)} images leaves an empty "
+                             f"training or validation set")
+        return data.x_train[:cut], data.y_train[:cut], data.x_train[cut:], data.y_train[cut:]
+    if validation == "val":
+        return data.x_train, data.y_train, data.x_val, data.y_val
+    return data.x_train, data.y_train, data.x_test, data.y_test
+
+
+def _check_fit_arguments(model, data, *, epochs, batch_size, validation, validation_split, restore_best,
+                         train_batches) -> None:
+    """:func:`fit_and_evaluate`'s arguments, each checked with a message that names it."""
+    arguments.count("epochs", epochs)
+    arguments.count("batch_size", batch_size)
+    arguments.choice("validation", validation, ("split", "val", "test"))
+    if validation == "split":
+        arguments.fraction("validation_split", validation_split)
+    arguments.images_for_model(model, data.x_train[:1])
+    if validation == "val" and data.x_val is None:
+        raise ValueError("validation='val' needs a dataset loaded with n_val > 0 (a held-out validation set)")
+    if train_batches is not None and validation == "split":
+        raise ValueError("validation='split' cuts the training arrays; with train_batches use 'val' or 'test'")
+    if restore_best and validation == "test":
+        raise ValueError("restore_best picks an epoch on validation data: use validation='val' or 'split', "
+                         "not the test set")
+
+
 def fit_and_evaluate(
     model: keras.Model,
     data: ImageDataset,
@@ -193,39 +239,11 @@ def fit_and_evaluate(
     ``tf.data.Dataset`` of batches, e.g. augmented ones from :func:`cnncourse.augment.make_train_dataset`);
     ``data`` still provides the validation and test images.
     """
-    from .interpret import check_images
-
-    arguments.count("epochs", epochs)
-    arguments.count("batch_size", batch_size)
-    arguments.choice("validation", validation, ("split", "val", "test"))
-    if validation == "split":
-        arguments.fraction("validation_split", validation_split)
-    check_images(model, data.x_train[:1])
-    if validation == "val" and data.x_val is None:
-        raise ValueError("validation='val' needs a dataset loaded with n_val > 0 (a held-out validation set)")
-    if train_batches is not None and validation == "split":
-        raise ValueError("validation='split' cuts the training arrays; with train_batches use 'val' or 'test'")
-    if restore_best and validation == "test":
-        raise ValueError("restore_best picks an epoch on validation data: use validation='val' or 'split', "
-                         "not the test set")
-    one_hot = data.y_train.ndim == 2
-    model.compile(
-        optimizer=make_optimizer(optimizer),
-        loss="categorical_crossentropy" if one_hot else "sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        run_eagerly=run_eagerly,
-    )
-    x_train, y_train = data.x_train, data.y_train
-    if validation == "split":   # Keras' validation_split: the last fraction of the arrays, before shuffling
-        cut = int(np.ceil(len(x_train) * (1.0 - validation_split)))
-        x_train, y_train, x_val, y_val = x_train[:cut], y_train[:cut], x_train[cut:], y_train[cut:]
-        if len(x_val) == 0 or cut == 0:
-            raise ValueError(f"validation_split={validation_split} of {len(data.x_train)} images leaves an empty "
-                             f"training or validation set")
-    elif validation == "val":
-        x_val, y_val = data.x_val, data.y_val
-    else:
-        x_val, y_val = data.x_test, data.y_test
+    _check_fit_arguments(model, data, epochs=epochs, batch_size=batch_size, validation=validation,
+                         validation_split=validation_split, restore_best=restore_best,
+                         train_batches=train_batches)
+    compile_classifier(model, optimizer, one_hot=data.y_train.ndim == 2, run_eagerly=run_eagerly)
+    x_train, y_train, x_val, y_val = validation_arrays(data, validation, validation_split)
     eval_batch = max(batch_size, 256)
     callbacks = list(callbacks) + ([EpochProgressBar(epochs, name or model.name)] if progress else [])
     if restore_best:   # never stops early: the whole curve is drawn, the best epoch's weights are kept
@@ -327,10 +345,10 @@ class HiddenActivationRecorder(keras.callbacks.Callback):
         self.extractor: keras.Model | None = None
 
     def on_train_begin(self, logs=None):
-        from .interpret import check_images, get_layer
+        from .interpret import get_layer
 
         layer = get_layer(self.model, self.layer_name)
-        check_images(self.model, self.probe_images)
+        arguments.images_for_model(self.model, self.probe_images)
         self.extractor = keras.Model(self.model.inputs, layer.output)
         if 0 not in self.features:   # a second fit() on the same model goes on from where it was
             self._record(0)

@@ -20,6 +20,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter, ScalarF
 import numpy as np
 import pandas as pd
 
+from . import arguments
+
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
 ARTICLE_COLOR = "#7f7f7f"
@@ -116,8 +118,6 @@ def plot_sample_grid(
     labels : int array, shape (N,), or one-hot array, shape (N, num_classes)
     Returns the Figure.
     """
-    from . import arguments
-
     arguments.count("per_class", per_class)
     labels = np.asarray(labels)
     if labels.ndim == 2:
@@ -340,9 +340,7 @@ def plot_scores_by_epoch(
     epoch (one per seed), the line is their mean and a shaded band spans their lowest to highest
     value.  ``chance`` draws a dotted reference line.  Returns the Axes.
     """
-    for col in (label, "epoch", score):
-        if col not in table.columns:
-            raise KeyError(f"table has no column {col!r}; columns: {list(table.columns)}")
+    arguments.columns("table", table, [label, "epoch", score])
     ax = _new_ax(ax, figsize=(6, 3.5))
     repeated = False
     for name, rows in table.groupby(label, sort=False):
@@ -418,9 +416,7 @@ def plot_results_vs_article(
     error : a column of error-bar half-widths for the reader's values (e.g. a std over seeds)
     Returns the Axes.
     """
-    for col in [label, value, article] + ([error] if error else []):
-        if col not in table.columns:
-            raise KeyError(f"table has no column {col!r}; columns: {list(table.columns)}")
+    arguments.columns("table", table, [label, value, article, error])
     ax = _new_ax(ax, figsize=(7 if bars else 6, (0.55 if bars else 0.5) * len(table) + 1.2))
     scale = 100.0 if percent else 1.0
     y = np.arange(len(table))[::-1]
@@ -465,9 +461,7 @@ def plot_accuracy_vs_seconds(
     group   : a column whose values colour the points (e.g. "transfer" / "from scratch")
     Returns the Axes.
     """
-    for col in [label, accuracy, seconds] + [c for c in (error, group) if c]:
-        if col not in table.columns:
-            raise KeyError(f"table has no column {col!r}; columns: {list(table.columns)}")
+    arguments.columns("table", table, [label, accuracy, seconds, error, group])
     ax = _new_ax(ax, figsize=(8, 4.8))
     groups = table[group].astype(str) if group else pd.Series(["runs"] * len(table), index=table.index)
     colors = dict(zip(groups.unique(), plt.get_cmap("tab10").colors))
