@@ -5,7 +5,8 @@
                ``--offline`` fails on anything that needs a download, ``--bench`` estimates
                each lesson's time and memory here
 ``fetch``      download every dataset and pretrained weight the course uses, checked
-``run``        execute notebooks headless; executed copies and ``metrics.json`` in ``build/``
+``run``        execute notebooks headless; executed copies and ``metrics.json`` in ``build/``;
+               ``--with-solutions`` also runs the solved exercises, in the same kernel
 ``solutions``  the lessons with every exercise solved, for teachers (``build/solutions/``)
 ``site``       the reading copy from what ``run`` left; ``--check`` audits it
 ``colab``      every notebook's Colab address; ``--sync`` rewrites their first cell and badge
@@ -53,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     runs = []
     for path in find_notebooks(args.notebooks):
         print(f"running {path.name} ...", flush=True)
-        runs.append(run_notebook(path, profile=args.profile, output_dir=args.output_dir, timeout=args.timeout))
+        runs.append(run_notebook(path, profile=args.profile, output_dir=args.output_dir, timeout=args.timeout,
+                                 with_solutions=args.with_solutions))
     print(format_runs(runs))
     return 0 if all(r.status == "ok" for r in runs) else 1
 
@@ -132,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", default="build", help="where executed copies go (default: build)")
     p.add_argument("--timeout", type=int, default=None,
                    help="seconds allowed per cell (default: 3600; no limit under the full profile)")
+    p.add_argument("--with-solutions", action="store_true",
+                   help="then run the solved exercises in the same kernel; executed solved copies in OUTPUT_DIR/solutions")
     p.set_defaults(func=run)
 
     p = sub.add_parser("solutions", help="write copies of lessons with every exercise solved (for teachers)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ class NotebookRun:
     slowest: list[dict] = field(default_factory=list)  # the slowest cells (see slowest_cells)
     peak_rss_mib: float | None = None   # the kernel's peak resident memory (Linux; None elsewhere)
     memory_cells: list[dict] = field(default_factory=list)  # the cells that raised that peak most
+    solved_output: Path | None = None   # the executed solved copy (``with_solutions``)
 
 
 def notebooks_dir() -> Path:
@@ -92,8 +94,15 @@ def run_notebook(
     profile: str | None = None,
     output_dir: str | os.PathLike = "build",
     timeout: int | None = None,
+    with_solutions: bool = False,
 ) -> NotebookRun:
     """Execute one notebook in a fresh kernel and write the executed copy to ``output_dir``.
+
+    ``with_solutions``: the same kernel then runs the lesson's solved exercises (the cells where
+    the solved copy, :func:`cnncourse.exercises.solve.solve_notebook`, differs from the learner's,
+    and the cells after them), and the executed solved copy -- the learner's executed cells above
+    its exercises, then the solved ones -- is written to ``output_dir/solutions/``: the lesson runs
+    once for both copies.
 
     The kernel runs on this interpreter and sees ``CNNCOURSE_PROFILE`` (when ``profile``
     is given) and ``CNNCOURSE_METRICS`` = ``output_dir/metrics.json``, so that
@@ -118,6 +127,8 @@ def run_notebook(
         timeout = DEFAULT_CELL_TIMEOUT_S
 
     nb = nbformat.read(path, as_version=4)
+    learner_cells = len(nb.cells)
+    solved_from = _append_solved_exercises(nb, path) if with_solutions else None
     env_before = {k: os.environ.get(k)
                   for k in (PROFILE_ENV, METRICS_ENV, NOTEBOOK_ENV, "TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND")}
     status, error, started = "ok", None, []
@@ -135,7 +146,7 @@ def run_notebook(
         client.on_cell_executed = lambda cell, cell_index, **_: _note_peak(client, cell_index, peaks)
         client.execute()
     except Exception as err:  # noqa: BLE001 - a failed notebook is a result, not the end of `run`
-        status, error = "failed", f"{_describe_failure(nb, err, started)} (executed copy: {output})"
+        status, error = "failed", f"{_describe_failure(nb, err, started, learner_cells, solved_from)} (executed copy: {output})"
     finally:
         for key, value in env_before.items():
             if value is None:
@@ -147,10 +158,36 @@ def run_notebook(
         "profile": effective, "status": status, "seconds": round(seconds, 1),
         "executed": time.strftime("%Y-%m-%d %H:%M"), "versions": package_versions(),
     }
+    solved_output = None
+    if solved_from is not None:
+        solved = copy.deepcopy(nb)
+        solved.cells = nb.cells[:solved_from] + nb.cells[learner_cells:]
+        solved_output = output_dir / "solutions" / path.name
+        solved_output.parent.mkdir(exist_ok=True)
+        nbformat.write(solved, solved_output)
+        nb.cells = nb.cells[:learner_cells]
+        peaks = [(i, peak) for i, peak in peaks if i < learner_cells]
     nbformat.write(nb, output)
     entry = read_metrics(metrics_path).get(name, {})
     return NotebookRun(name, status, seconds, output, entry.get("metrics", {}), error, entry.get("claims", []),
-                       slowest_cells(nb), peaks[-1][1] if peaks else None, memory_cells(nb, peaks))
+                       slowest_cells(nb), peaks[-1][1] if peaks else None, memory_cells(nb, peaks), solved_output)
+
+
+def _append_solved_exercises(nb, path: Path) -> int:
+    """Append to the learner's notebook ``nb`` the cells of its solved copy from the first one that
+    differs (the first exercise's answer) to the end; return that cell's index in the solved copy."""
+    import tempfile
+
+    import nbformat
+
+    from ..exercises.solve import solve_notebook
+
+    with tempfile.TemporaryDirectory() as folder:
+        solved = nbformat.read(solve_notebook(path, folder), as_version=4)
+    same = [(a.cell_type, a.source) == (b.cell_type, b.source) for a, b in zip(nb.cells, solved.cells)]
+    first = same.index(False) if False in same else min(len(nb.cells), len(solved.cells))
+    nb.cells += [copy.deepcopy(cell) for cell in solved.cells[first:]]
+    return first
 
 
 def package_versions() -> dict[str, str]:
@@ -204,9 +241,11 @@ def first_line(cell) -> str:
     return next((line for line in cell.source.splitlines() if line.strip()), "")
 
 
-def _describe_failure(nb, err: Exception, started: Sequence[int]) -> str:
+def _describe_failure(nb, err: Exception, started: Sequence[int], learner_cells: int | None = None,
+                      solved_from: int | None = None) -> str:
     """What failed: the error (its last line) and the cell it happened in -- the last cell that
-    started -- by index and first line."""
+    started -- by index and first line (in the solved copy, for a cell past the learner's
+    ``learner_cells`` when its solved exercises from ``solved_from`` were appended)."""
     ename = getattr(err, "ename", None) or type(err).__name__
     evalue = getattr(err, "evalue", None)
     if evalue is None:
@@ -215,6 +254,8 @@ def _describe_failure(nb, err: Exception, started: Sequence[int]) -> str:
     if started:
         i = started[-1]
         where = f" in cell {i} ({first_line(nb.cells[i])[:60]!r})"
+        if solved_from is not None and i >= learner_cells:
+            where = f" in the solved copy's cell {solved_from + i - learner_cells} ({first_line(nb.cells[i])[:60]!r})"
     return f"{ename}: {evalue}".strip() + where
 
 
