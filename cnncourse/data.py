@@ -28,7 +28,6 @@ for -- raises a :class:`DataError` whose message says which file, where it
 was looked for, and what to run.  A dataset is never silently made smaller.
 """
 
-
 from __future__ import annotations
 
 import os
