@@ -162,7 +162,7 @@ def _safe_version(pkg: str) -> str | None:
 
 
 # ----------------------------------------------------------------------------- main
-def solutions(lessons: list[str], output_dir: str) -> int:
+def solutions(lessons: list[str], output_dir: str, format: str = "nbgrader") -> int:
     """Write the solved copy of each lesson in ``lessons`` (default: all that have exercises)."""
     from pathlib import Path
 
@@ -176,7 +176,7 @@ def solutions(lessons: list[str], output_dir: str) -> int:
         for lesson in lessons:
             lesson_exercises(lesson)
             (path,) = find_notebooks([lesson])
-            out = solve_notebook(path, output_dir)
+            out = solve_notebook(path, output_dir, format)
             print(f"{out}: {len(lesson_exercises(lesson))} exercises solved")
     except (KeyError, ValueError, FileNotFoundError) as err:
         print(f"solutions: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
@@ -235,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     p_sol = sub.add_parser("solutions", help="write copies of lessons with every exercise solved (for teachers)")
     p_sol.add_argument("lessons", nargs="*", help="lesson numbers ('01'); default: every lesson with exercises")
     p_sol.add_argument("--output-dir", default="build/solutions", help="where the copies go (default: build/solutions)")
+    p_sol.add_argument("--format", choices=("nbgrader", "otter"), default="nbgrader",
+                       help="the grader's source format (default: nbgrader; otter: otter-grader's assign format)")
 
     p_site = sub.add_parser("site", help="render the executed notebooks that `run` left into a static reading copy")
     p_site.add_argument("--executed-dir", default="build", help="where `run` left them (default: build)")
@@ -268,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     if args.command == "solutions":
-        return solutions(args.lessons, args.output_dir)
+        return solutions(args.lessons, args.output_dir, args.format)
     if args.command == "run":
         from .runner import find_notebooks, format_runs, run_notebook
 
