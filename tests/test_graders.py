@@ -18,6 +18,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -225,3 +226,17 @@ def test_nbgrader_releases_every_lesson_without_its_answers(tmp_path):
             assert graded[exercise.grade_id].source.endswith("raise NotImplementedError()")
             check = graded[f"{exercise.grade_id}_check"]
             assert check.metadata["nbgrader"]["locked"] and f"{name}.assert_correct()" in check.source
+
+
+def test_the_solutions_command_writes_either_format(tmp_path):
+    for format in ("nbgrader", "otter"):
+        subprocess.run([sys.executable, "-m", "cnncourse", "solutions", "03", "--format", format,
+                        "--output-dir", str(tmp_path / format)], check=True, capture_output=True)
+    nbgrader_copy, otter_copy = (nbformat.read(tmp_path / f / learner_notebook("03").name, as_version=4)
+                                 for f in ("nbgrader", "otter"))
+    assert sum("nbgrader" in c.metadata for c in nbgrader_copy.cells) == 6
+    assert not any(c.cell_type == "raw" for c in nbgrader_copy.cells)
+    assert otter_copy.cells[0].cell_type == "raw" and otter_copy.cells[0].source.startswith("# ASSIGNMENT CONFIG")
+    assert not any("nbgrader" in c.metadata for c in otter_copy.cells)
+    with pytest.raises(ValueError, match="formats: nbgrader, otter"):
+        solve_notebook(learner_notebook("03"), tmp_path, format="ok")
