@@ -240,3 +240,16 @@ def test_the_solutions_command_writes_either_format(tmp_path):
     assert not any("nbgrader" in c.metadata for c in otter_copy.cells)
     with pytest.raises(ValueError, match="formats: nbgrader, otter"):
         solve_notebook(learner_notebook("03"), tmp_path, format="ok")
+
+
+def test_the_otter_prompt_keeps_the_learners_blank_whatever_its_quotes():
+    import ast
+
+    from cnncourse.exercises.otter import answer_source
+
+    for blank in ("x = ____", 'def f():\n    """doc"""\n    raise NotImplementedError("here")'):
+        source = answer_source("# Your answer to q1", blank, "x = 1")
+        ast.parse(source)
+        assert "# BEGIN PROMPT" in source and f"\n{blank}\n" in source and "# BEGIN SOLUTION NO PROMPT" in source
+    both = "a = '''x'''\nb = \"\"\"y\"\"\""     # no quoting holds it: otter's "..." takes the answer's place
+    assert answer_source("# Your answer to q1", both, "x = 1") == "# Your answer to q1\n# BEGIN SOLUTION\nx = 1\n# END SOLUTION"

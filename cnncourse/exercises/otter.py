@@ -7,10 +7,10 @@ each exercise in otter's raw cells (otter-grader 7 "assign" format)::
     [raw]  # BEGIN QUESTION / name: q1 / points: 1
     [raw]  # BEGIN SOLUTION
     [code] # Your answer to q1                 the answer cell: the learner's blank as an otter
-           ''' # BEGIN PROMPT                  prompt (what the student copy gets back), the
-           mystery = ____                      solution between otter's solution lines (what
-           ''' # END PROMPT                    the autograder notebook runs)
-           # BEGIN SOLUTION NO PROMPT
+           ''' # BEGIN PROMPT                  prompt in a triple-quoted string, three double
+           mystery = ____                      quotes unless the blank has them (what the student
+           ''' # END PROMPT                    copy gets back), the solution between otter's
+           # BEGIN SOLUTION NO PROMPT          solution lines (what the autograder notebook runs)
            mystery = {...}
            # END SOLUTION
     [raw]  # END SOLUTION
