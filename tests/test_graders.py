@@ -252,3 +252,17 @@ def test_the_otter_prompt_keeps_the_learners_blank_whatever_its_quotes():
         assert "# BEGIN PROMPT" in source and f"\n{blank}\n" in source and "# BEGIN SOLUTION NO PROMPT" in source
     both = "a = '''x'''\nb = \"\"\"y\"\"\""     # no quoting holds it: otter's "..." takes the answer's place
     assert answer_source("# Your answer to q1", both, "x = 1") == "# Your answer to q1\n# BEGIN SOLUTION\nx = 1\n# END SOLUTION"
+
+
+def test_the_otter_copy_refuses_a_lesson_without_an_exercises_cells(tmp_path):
+    nb = nbformat.read(learner_notebook("03"), as_version=4)
+    q2 = next(i for i, c in enumerate(nb.cells) if c.source.startswith("# Your answer to q2"))
+    moved = tmp_path / learner_notebook("03").name
+    nb.cells.insert(q2 + 1, nbformat.v4.new_markdown_cell("between"))
+    nbformat.write(nb, moved)
+    with pytest.raises(ValueError, match="check cell of q2 does not follow its answer cell"):
+        solve_notebook(moved, tmp_path / "out", format="otter")
+    del nb.cells[q2]
+    nbformat.write(nb, moved)
+    with pytest.raises(ValueError, match=r"no answer cell \('# Your answer to qN'\) for q2"):
+        solve_notebook(moved, tmp_path / "out", format="otter")

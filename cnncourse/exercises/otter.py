@@ -23,8 +23,9 @@ each exercise in otter's raw cells (otter-grader 7 "assign" format)::
 ``otter assign`` turns this into a student notebook whose answer cells are the learner's
 (``mystery = ____``), with a ``grader.check("q1")`` cell after each question, and an autograder
 zip whose tests ``tests/q1.py`` are ``q1.assert_correct(globals())``.  This file is not an
-nbgrader source: nbgrader would release otter's raw cells and the test cells as they are, which is
-why the nbgrader copy (the default) is a separate format.
+nbgrader source: ``nbgrader generate_assignment`` 0.9.6 stops at otter's raw ``# BEGIN SOLUTION``
+cells ("no end solution statement found"), which is why the nbgrader copy (the default) is a
+separate format.
 """
 
 from __future__ import annotations

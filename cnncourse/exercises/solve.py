@@ -9,8 +9,8 @@ both cells nbgrader metadata.  The learner's notebook carries none of it.
 
 That copy is nbgrader's source format (``format="nbgrader"``, the default).  otter-grader strips
 solutions only inside its own question blocks, so ``format="otter"`` writes otter's format instead
-(see :mod:`cnncourse.exercises.otter`); one file cannot serve both (nbgrader would release otter's
-raw cells and test cells to the students as they are).
+(see :mod:`cnncourse.exercises.otter`); one file cannot serve both: nbgrader 0.9.6 refuses otter's
+raw ``# BEGIN SOLUTION`` cells ("no end solution statement found").
 """
 
 from __future__ import annotations
