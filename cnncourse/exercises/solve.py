@@ -6,6 +6,11 @@ replaces the answer cell's body by the exercise's solution between ``# BEGIN SOL
 ``# END SOLUTION`` lines (nbgrader's and otter's marker), makes the check cell also call
 ``qN.assert_correct()`` (so that CI, nbgrader and otter notice a wrong solution), and gives
 both cells nbgrader metadata.  The learner's notebook carries none of it.
+
+That copy is nbgrader's source format (``format="nbgrader"``, the default).  otter-grader strips
+solutions only inside its own question blocks, so ``format="otter"`` writes otter's format instead
+(see :mod:`cnncourse.exercises.otter`); one file cannot serve both: nbgrader 0.9.6 refuses otter's
+raw ``# BEGIN SOLUTION`` cells ("no end solution statement found").
 """
 
 from __future__ import annotations
@@ -28,14 +33,24 @@ def lesson_exercises(lesson: str) -> dict:
     return module.EXERCISES
 
 
-def solve_notebook(path: str | Path, output_dir: str | Path = Path("build") / "solutions") -> Path:
+FORMATS = ("nbgrader", "otter")
+
+
+def solve_notebook(path: str | Path, output_dir: str | Path = Path("build") / "solutions",
+                   format: str = "nbgrader") -> Path:
     """Write the solved copy of notebook ``path`` into ``output_dir``; return its path.
 
+    format : "nbgrader" (nbgrader's source: solution markers and nbgrader cell metadata) or
+             "otter" (otter-grader's assign format: question, solution and tests blocks).
     Raises ValueError when an exercise of the lesson has no answer cell or no check cell in
     the notebook, or a cell names an exercise the lesson does not have.
     """
     import nbformat
 
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; formats: {', '.join(FORMATS)}")
+    if format == "otter":
+        return _solve_for_otter(Path(path), Path(output_dir))
     path = Path(path)
     lesson = path.name[:2]
     exercises = lesson_exercises(lesson)
@@ -67,6 +82,37 @@ def solve_notebook(path: str | Path, output_dir: str | Path = Path("build") / "s
         if missing:
             raise ValueError(f"{path.name}: no {what} for {', '.join(missing)}")
     output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    out = output_dir / path.name
+    nbformat.write(nb, out)
+    return out
+
+
+def _solve_for_otter(path: Path, output_dir: Path) -> Path:
+    import nbformat
+
+    from .otter import otter_notebook
+
+    exercises = lesson_exercises(path.name[:2])
+    nb = nbformat.read(path, as_version=4)
+    answers, checks = {}, {}
+    for i, cell in enumerate(nb.cells):
+        lines = cell.source.splitlines() if cell.cell_type == "code" else []
+        answer = ANSWER.match(lines[0]) if lines else None
+        check = CHECK.search(cell.source) if lines and not answer else None
+        for match, found in ((answer, answers), (check, checks)):
+            if match:
+                _known(exercises, match.group(1), path)
+                found[match.group(1)] = i
+    for what, found in (("answer cell ('# Your answer to qN')", answers), ("check cell ('qN.check()')", checks)):
+        missing = sorted(set(exercises) - set(found))
+        if missing:
+            raise ValueError(f"{path.name}: no {what} for {', '.join(missing)}")
+    apart = [q for q in exercises if checks[q] != answers[q] + 1]
+    if apart:
+        raise ValueError(f"{path.name}: the check cell of {', '.join(apart)} does not follow its answer cell")
+    nb = otter_notebook(nb, exercises, {q: (nb.cells[answers[q]], nb.cells[checks[q]]) for q in exercises},
+                        path.stem)
     output_dir.mkdir(parents=True, exist_ok=True)
     out = output_dir / path.name
     nbformat.write(nb, out)

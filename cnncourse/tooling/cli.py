@@ -7,7 +7,8 @@
 ``fetch``      download every dataset and pretrained weight the course uses, checked
 ``run``        execute notebooks headless; executed copies and ``metrics.json`` in ``build/``;
                ``--with-solutions`` also runs the solved exercises, in the same kernel
-``solutions``  the lessons with every exercise solved, for teachers (``build/solutions/``)
+``solutions``  the lessons with every exercise solved, for teachers (``build/solutions/``), in
+               nbgrader's source format or, with ``--format otter``, otter-grader's
 ``site``       the reading copy from what ``run`` left; ``--check`` audits it
 ``colab``      every notebook's Colab address; ``--sync`` rewrites their first cell and badge
 =============  ==========================================================================
@@ -69,7 +70,7 @@ def solutions(args: argparse.Namespace) -> int:
     for lesson in args.lessons or sorted(p.stem.removeprefix("lesson") for p in exercise_modules):
         exercises = lesson_exercises(lesson)
         (path,) = find_notebooks([lesson])
-        out = solve_notebook(path, args.output_dir)
+        out = solve_notebook(path, args.output_dir, args.format)
         print(f"{out}: {len(exercises)} exercises solved")
     return 0
 
@@ -141,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solutions", help="write copies of lessons with every exercise solved (for teachers)")
     p.add_argument("lessons", nargs="*", help="lesson numbers ('01'); default: every lesson with exercises")
     p.add_argument("--output-dir", default="build/solutions", help="where the copies go (default: build/solutions)")
+    p.add_argument("--format", choices=("nbgrader", "otter"), default="nbgrader",
+                   help="the grader's source format (default: nbgrader; otter: otter-grader's assign format)")
     p.set_defaults(func=solutions)
 
     p = sub.add_parser("site", help="render the executed notebooks that `run` left into a static reading copy")
