@@ -80,7 +80,7 @@ def test_run_ablation_saves_each_run_and_resumes(tmp_path, capsys):
     data = _tiny_cifar()
     configs = dict(list(ablation.cumulative_configs().items())[:3])
     kwargs = dict(configs=configs, width=0.125, epochs=1, batch_size=16, results_dir=tmp_path,
-                  article={"base CNN": 0.7288, "+ augmentation": 0.8609}, progress=False)
+                  article={"base CNN": 0.7288, "+ augmentation": 0.8609}, progress=False, run_eagerly=True)
     first = ablation.run_ablation(data, **kwargs)
     files = sorted(p.name for p in tmp_path.glob("*.json"))
     assert files == ["00_base_cnn_seed42.json", "01_augmentation_seed42.json", "02_batch_norm_seed42.json"]
@@ -106,7 +106,7 @@ def test_run_ablation_saves_each_run_and_resumes(tmp_path, capsys):
 def test_several_seeds_give_mean_and_std():
     data = _tiny_cifar()
     result = ablation.run_ablation(data, configs={"base CNN": ablation.AblationConfig()}, width=0.125, epochs=1,
-                                   batch_size=16, seeds=(1, 2), progress=False)
+                                   batch_size=16, seeds=(1, 2), progress=False, run_eagerly=True)
     assert len(result.runs["base CNN"]) == 2
     assert np.isfinite(result.table.test_accuracy_std.iloc[0])
     assert set(result.histories(1)) == {"base CNN"}
@@ -149,7 +149,7 @@ def test_code_fingerprint_follows_the_helpers_a_builder_calls(tmp_path):
 
 def _resume_kwargs(tmp_path):
     configs = dict(list(ablation.cumulative_configs().items())[:2])
-    return dict(configs=configs, width=0.125, epochs=1, batch_size=16, results_dir=tmp_path, progress=False)
+    return dict(configs=configs, width=0.125, epochs=1, batch_size=16, results_dir=tmp_path, progress=False, run_eagerly=True)
 
 
 def test_an_unchanged_rerun_loads_everything(tmp_path):
@@ -209,7 +209,7 @@ def test_repeat_rows_run_every_seed_and_the_others_once(tmp_path):
     data = _tiny_cifar()
     configs = dict(list(ablation.cumulative_configs().items())[:3])
     result = ablation.run_ablation(data, configs=configs, width=0.125, epochs=1, batch_size=16, seeds=(1, 2, 3),
-                                   repeat_rows=("base CNN", "+ batch norm"), progress=False)
+                                   repeat_rows=("base CNN", "+ batch norm"), progress=False, run_eagerly=True)
     assert [len(result.runs[r]) for r in configs] == [3, 1, 3]
     assert result.table.runs.tolist() == [3, 1, 3]
     assert np.isnan(result.table.test_accuracy_std.iloc[1])
@@ -218,7 +218,7 @@ def test_repeat_rows_run_every_seed_and_the_others_once(tmp_path):
     with pytest.raises(ValueError, match="unknown rows"):
         ablation.run_ablation(data, configs=configs, epochs=1, seeds=(1, 2), repeat_rows=("+ dropout",))
     once = ablation.run_ablation(data, configs=configs, width=0.125, epochs=1, batch_size=16, seeds=(1, 2),
-                                 repeat_rows=(), progress=False)
+                                 repeat_rows=(), progress=False, run_eagerly=True)
     assert once.table.runs.tolist() == [1, 1, 1] and np.isnan(ablation.pooled_seed_std(once.table))
 
 
