@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LINT_IMPORTS = shutil.which("lint-imports")
+# the console script pip installed beside this interpreter (found whether or not it is on PATH)
+_SCRIPT = Path(sysconfig.get_path("scripts")) / "lint-imports"
+LINT_IMPORTS = str(_SCRIPT) if _SCRIPT.is_file() else shutil.which("lint-imports")
 pytestmark = pytest.mark.skipif(LINT_IMPORTS is None, reason="import-linter is not installed (pip install -e '.[test]')")
 
 
