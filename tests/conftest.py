@@ -115,3 +115,26 @@ def lesson_cells_before_exercises(lesson: str) -> list:
             break
         cells.append(cell)
     return cells
+
+
+def pytest_collection_finish(session):
+    """The lessons whose cells this session tests start running now, in the background
+    (tests/test_notebooks.py), so that they execute while the unit tests run."""
+    lessons = [item.callspec.params["path"] for item in session.items
+               if item.module.__name__.endswith("test_notebooks") and hasattr(item, "callspec")]
+    if any(item.name.startswith("test_the_reading_copy") for item in session.items):
+        from test_notebooks import LESSONS
+
+        lessons += LESSONS
+    if lessons:
+        from test_notebooks import start_lesson_runs
+
+        start_lesson_runs(lessons)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import sys
+
+    module = sys.modules.get("test_notebooks")
+    if module is not None:
+        module.stop_lesson_runs()

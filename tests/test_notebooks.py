@@ -2,8 +2,10 @@
 
 The runner executes each lesson under the active profile (``smoke`` in the README's test command
 and in CI), then, in the same kernel, the solved copy's exercises (``run_notebook(...,
-with_solutions=True)``), and writes both executed copies to ``build/test-run/`` (the solved ones in
-``solutions/``) with the lesson's ``metrics.json``.  Each code cell of each copy is one test, as
+with_solutions=True)``), and writes both executed copies to ``build/test-run/runs/NN_.../`` (the
+solved one in ``solutions/``) with the lesson's ``metrics.json``.  The lessons run two at a time in
+worker processes that start with the test session (``conftest.pytest_collection_finish``), so
+they execute while the unit tests run; a cell's test waits for its lesson.  Each code cell of each copy is one test, as
 under ``pytest --nbval-lax``: it fails when the cell raised (a wrong fact's ``assert``, a wrong
 solution's ``assert_correct()``), naming the lesson, the copy, the cell and the error; a cell that
 did not run because an earlier one failed fails too, pointing at that one.  The reading copy is
@@ -42,22 +44,46 @@ def _cells() -> list[tuple[Path, str, int, str]]:
 CELLS = _cells()
 
 
-@pytest.fixture(scope="session")
-def lesson_runs() -> dict:
-    """Each lesson's run, made the first time one of its cells is tested."""
-    return {}
+_runs: dict = {}   # lesson path -> Future of its NotebookRun
+_pool = None
 
 
-def _run(path: Path, runs: dict) -> runner.NotebookRun:
-    if path not in runs:
-        runs[path] = runner.run_notebook(path, output_dir=BUILD, with_solutions=True)
-    return runs[path]
+def start_lesson_runs(paths) -> None:
+    """Start running ``paths`` (the longest lessons first, by their recorded laptop time) in two
+    worker processes, each into its own folder; called once the session knows its tests."""
+    global _pool
+    import json
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from cnncourse.tooling import bench
+
+    costs = json.loads(bench.COSTS_FILE.read_text()).get("lessons", {}) if bench.COSTS_FILE.is_file() else {}
+    seconds = {k: v.get("laptop", {}).get("seconds", 0) for k, v in costs.items()}
+    todo = sorted((p for p in set(paths) if p not in _runs), key=lambda p: -seconds.get(p.name[:2], 0))
+    if not todo:
+        return
+    _pool = _pool or ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn"))
+    for path in todo:
+        _runs[path] = _pool.submit(runner.run_notebook, path, output_dir=BUILD / "runs" / path.stem,
+                                   with_solutions=True)
+
+
+def stop_lesson_runs() -> None:
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run(path: Path) -> runner.NotebookRun:
+    if path not in _runs:
+        start_lesson_runs([path])
+    return _runs[path].result()
 
 
 @pytest.mark.parametrize("path, copy, index, first", CELLS,
                          ids=[f"{p.stem[:2]}-{c}-cell{i}" for p, c, i, _ in CELLS])
-def test_cell_runs(path, copy, index, first, lesson_runs):
-    run = _run(path, lesson_runs)
+def test_cell_runs(path, copy, index, first):
+    run = _run(path)
     executed = nbformat.read(run.output if copy == "learner" else run.solved_output, as_version=4)
     cell = executed.cells[index]
     where = f"{path.name} ({copy} copy), cell {index} ({first[:60]!r})"
@@ -70,12 +96,19 @@ def test_cell_runs(path, copy, index, first, lesson_runs):
         pytest.fail(f"{where} did not run: {run.error}", pytrace=False)
 
 
-def test_the_reading_copy_is_built_from_the_same_runs_and_passes_its_audit(lesson_runs):
+def test_the_reading_copy_is_built_from_the_same_runs_and_passes_its_audit():
+    import shutil
+
+    from cnncourse.report import read_metrics, write_metrics
     from cnncourse.tooling.site import build_site
     from cnncourse.tooling.site_audit import audit_site
 
-    for path in LESSONS:
-        _run(path, lesson_runs)
+    metrics = {}
+    for path in LESSONS:   # the lessons' executed copies and records, side by side as `run` leaves them
+        run = _run(path)
+        shutil.copyfile(run.output, BUILD / path.name)
+        metrics.update(read_metrics(run.output.parent / "metrics.json"))
+    write_metrics(BUILD / "metrics.json", metrics)
     report = build_site(BUILD)
     stats: dict = {}
     assert audit_site(report.output_dir, BUILD, stats) == []
