@@ -1,4 +1,4 @@
-"""``python -m cnncourse``: doctor, fetch, run."""
+"""``python -m cnncourse``: doctor, fetch, run, pool, solutions, site, colab."""
 
 from __future__ import annotations
 
@@ -232,6 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--timeout", type=int, default=None,
                        help="seconds allowed per cell (default: 3600; no limit under the full profile)")
 
+    p_pool = sub.add_parser("pool", help="pool many learners' runs (metrics.json files or executed notebooks): "
+                                         "each claim's verdict over the class")
+    p_pool.add_argument("paths", nargs="+", help="metrics.json files, executed notebooks, or folders holding them")
+    p_pool.add_argument("--output-dir", default="build",
+                        help="where pooled.md and pooled.json go, for `site` to show (default: build)")
+
     p_sol = sub.add_parser("solutions", help="write copies of lessons with every exercise solved (for teachers)")
     p_sol.add_argument("lessons", nargs="*", help="lesson numbers ('01'); default: every lesson with exercises")
     p_sol.add_argument("--output-dir", default="build/solutions", help="where the copies go (default: build/solutions)")
@@ -269,12 +275,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "solutions":
         return solutions(args.lessons, args.output_dir)
+    if args.command == "pool":
+        from .pool import main as pool_main
+
+        return pool_main(args.paths, args.output_dir)
     if args.command == "run":
         from .runner import find_notebooks, format_runs, run_notebook
 
         try:
             paths = find_notebooks(args.notebooks)
-        except FileNotFoundError as err:
+            get_profile(args.profile)   # a bad CNNCOURSE_SEED (or profile) stops here, before any kernel starts
+        except (FileNotFoundError, ValueError) as err:
             print(err, file=sys.stderr)
             return 2
         runs = []

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .data import repository_root
+from .pool import record_run, run_record
 from .profiles import PROFILE_ENV, get_profile
 from .report import METRICS_ENV, NOTEBOOK_ENV, format_claims, read_metrics, write_metrics
 
@@ -146,8 +147,11 @@ def run_notebook(
         "profile": effective, "status": status, "seconds": round(seconds, 1),
         "executed": time.strftime("%Y-%m-%d %H:%M"), "versions": package_versions(),
     }
-    nbformat.write(nb, output)
+    pooled_record = run_record(nb, effective, status)   # the seed, course version, lesson code: what `pool` compares
+    record_run(metrics_path, name, pooled_record)
     entry = read_metrics(metrics_path).get(name, {})
+    nb.metadata["cnncourse"].update(pooled_record, claims=entry.get("claims", []))
+    nbformat.write(nb, output)
     return NotebookRun(name, status, seconds, output, entry.get("metrics", {}), error, entry.get("claims", []),
                        slowest_cells(nb), peaks[-1][1] if peaks else None, memory_cells(nb, peaks))
 
