@@ -40,6 +40,8 @@ POOLED_MD = "pooled.md"
 #: notebook's metadata["cnncourse"]
 RUN_FIELDS = ("profile", "seed", "seed_origin", "course_version", "lesson_code", "status")
 _LESSON = re.compile(r"^\d\d_")
+#: a lesson that repeats its runs uses seed, seed + 1, seed + 2 (cnncourse.reproducibility)
+SEED_SPACING = 3
 
 
 class PoolError(ValueError):
@@ -252,6 +254,12 @@ def pool_runs(runs: Sequence[Run]) -> tuple[list[PooledLesson], list[str]]:
             else:
                 kept[run.seed] = run
         mine = list(kept.values())
+        numbers = [s for s in kept if isinstance(s, int)]
+        close = sorted(s for s in numbers if any(0 < t - s < SEED_SPACING for t in numbers))
+        if close:
+            notes.append(f"{lesson}: seeds less than {SEED_SPACING} apart ({', '.join(map(str, close))} and the next): a "
+                         f"lesson that repeats its runs uses seed, seed + 1, seed + 2, so such runs share some "
+                         f"models' seeds and are not quite independent; give learners seeds 10 apart, or names")
         by_claim: dict[str, list[dict]] = {}
         for run in mine:
             for record in run.claims:
