@@ -161,17 +161,26 @@ def find_runs(paths: Iterable[str | Path]) -> tuple[list[Run], list[str]]:
 
 
 # ----------------------------------------------------------------------------- pooling
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
+
+
 def claim_key(text: str) -> str:
     """A claim's text without its run-specific parts, the parenthesised ones ("(next best: ResNet)",
     "(+0.12 points there, +1.3 here)"), so that the same claim of different runs pools together."""
-    return " ".join(re.sub(r"\s*\([^()]*\)", "", text).split())
+    return " ".join(_PARENTHESES.sub("", text).split())
+
+
+def common_wording(texts: Sequence[str]) -> str:
+    """The first text, less the parenthesised parts that are not in every one of ``texts``."""
+    common = set.intersection(*(set(m.strip() for m in _PARENTHESES.findall(t)) for t in texts))
+    return " ".join(_PARENTHESES.sub(lambda m: m.group(0) if m.group(0).strip() in common else "", texts[0]).split())
 
 
 @dataclass
 class PooledClaim:
     """One claim pooled over runs."""
 
-    claim: str                  # the claim_key
+    claim: str                  # the claim's wording, less what differs between the runs
     unit: str
     runs: int                   # runs that decided it
     mean: float | None          # mean of the runs' differences (None: a fact, not pooled)
@@ -200,13 +209,14 @@ class PooledLesson:
     claims: list[PooledClaim]
 
 
-def pool_claim(key: str, records: Sequence[dict]) -> PooledClaim:
+def pool_claim(records: Sequence[dict]) -> PooledClaim:
     """Pool one claim's recorded verdicts (one per run, :meth:`Verdict.as_record` dicts)."""
     unit = records[0].get("unit", "points")
     z = float(records[0].get("z") or 2.0)
     by = float(records[0].get("by") or 0.0)
     single = {o: sum(r["outcome"] == o for r in records) for o in OUTCOMES}
     wordings = list(dict.fromkeys(r["claim"] for r in records))
+    key = common_wording(wordings)
     differences = [float(r["difference"]) for r in records]
     n = len(records)
     if unit == "fact":
@@ -267,7 +277,7 @@ def pool_runs(runs: Sequence[Run]) -> tuple[list[PooledLesson], list[str]]:
         first = mine[0].record
         pooled.append(PooledLesson(lesson, first.get("profile", "?"), first.get("course_version", "?"),
                                    first.get("lesson_code", "?"), [r.seed for r in mine], [r.source for r in mine],
-                                   [pool_claim(key, records) for key, records in by_claim.items()]))
+                                   [pool_claim(records) for records in by_claim.values()]))
     return pooled, notes
 
 

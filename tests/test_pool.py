@@ -86,7 +86,7 @@ def test_a_difference_within_noise_in_every_run_holds_pooled(tmp_path):
     assert len(runs) == 20 and notes == []
     (lesson,), notes = pool.pool_runs(runs)
     by_claim = {c.claim: c for c in lesson.claims}
-    beats = by_claim["Inception+Residual beats Inception"]
+    beats = by_claim["Inception+Residual beats Inception (next best: Inception)"]
     assert beats.single == {HOLDS: 0, NOT_SEEN: 0, WITHIN_NOISE: 20}
     assert beats.outcome == HOLDS and beats.agree == 0 and beats.runs == 20
     assert beats.mean == pytest.approx(0.02) and 0 < beats.se < 0.01 / 2
@@ -110,8 +110,10 @@ def test_a_claim_against_each_runs_own_rival_pools_under_one_name(tmp_path):
                                   "Inception+Residual", items=10_000, show=False, record=False).as_record())
     assert len({r["claim"] for r in records}) == 2
     assert {pool.claim_key(r["claim"]) for r in records} == {"Inception+Residual has the best test accuracy"}
-    claim = pool.pool_claim("x", records)
+    claim = pool.pool_claim(records)
     assert claim.runs == 3 and len(claim.wordings) == 2 and claim.outcome == NOT_SEEN
+    assert claim.claim == "Inception+Residual has the best test accuracy"
+    assert pool.common_wording(["a (k-NN) b (next: X)", "a (k-NN) b (next: Y)"]) == "a (k-NN) b"
 
 
 def test_a_mixed_profile_folder_is_refused_naming_the_files(tmp_path):
@@ -168,7 +170,7 @@ def test_the_pool_command_prints_and_writes_the_table_and_the_site_shows_it(tmp_
     out = tmp_path / "build"
     assert cli.main(["pool", str(folder), "--output-dir", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert f"## {LESSON}: 5 runs pooled" in printed and "| HOLDS | Inception+Residual beats Inception |" in printed
+    assert f"## {LESSON}: 5 runs pooled" in printed and "| HOLDS | Inception+Residual beats Inception (next best: Inception) |" in printed
     assert "5 WITHIN NOISE | 0 of 5 |" in printed
     assert (out / pool.POOLED_MD).read_text() in printed
     written = json.loads((out / pool.POOLED_JSON).read_text())
