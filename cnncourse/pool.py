@@ -6,7 +6,8 @@ notebook) into a shared folder.  :func:`pool_runs` reads them all and decides ea
 every run as one sample: the claim's measured difference (what the run's verdict was decided from:
 the claimed-larger value less the claimed-smaller one, less any margin the claim asks for), their
 mean, its standard error over the runs (std / sqrt(runs)), and the verdict by the lessons' own rule
-(:func:`cnncourse.claims.decide`, 2 SEs), beside how many single runs said each outcome.
+(:func:`cnncourse.claims.decide`, 2 SEs, widened for few runs: :func:`runs_threshold`), beside how
+many single runs said each outcome.
 
 It refuses to mix profiles, course versions or edited lessons (naming the files), drops a run whose
 seed is already in the pool (saying so), and writes the pooled table as ``pooled.md`` and
@@ -189,6 +190,7 @@ class PooledClaim:
     margin: str                 # the pooled margin as a learner reads it
     single: dict[str, int] = field(default_factory=dict)   # outcome -> how many single runs said it
     wordings: list[str] = field(default_factory=list)      # the claim's texts in the runs
+    threshold: float | None = None   # the margin, in SEs over the runs, that decides (runs_threshold)
 
     @property
     def agree(self) -> int | None:
@@ -209,6 +211,17 @@ class PooledLesson:
     claims: list[PooledClaim]
 
 
+def runs_threshold(z: float, runs: int) -> float | None:
+    """How many SEs over ``runs`` runs decide a pooled verdict: the lessons' ``z`` (2) where the SE is
+    known, widened for the few runs that estimate it here to the same confidence under Student's t
+    with runs - 1 degrees of freedom (2 runs: 14.0; 3: 4.5; 5: 2.9; 10: 2.3; 20: 2.1).  None for one run."""
+    if runs < 2:
+        return None
+    from scipy import stats
+
+    return float(stats.t.ppf(stats.norm.cdf(z), runs - 1))
+
+
 def pool_claim(records: Sequence[dict]) -> PooledClaim:
     """Pool one claim's recorded verdicts (one per run, :meth:`Verdict.as_record` dicts)."""
     unit = records[0].get("unit", "points")
@@ -219,18 +232,19 @@ def pool_claim(records: Sequence[dict]) -> PooledClaim:
     key = common_wording(wordings)
     differences = [float(r["difference"]) for r in records]
     n = len(records)
+    threshold = runs_threshold(z, n)
     if unit == "fact":
         return PooledClaim(key, unit, n, None, None, None, "a fact of each run: see the single runs", single, wordings)
     if n < 2:
         return PooledClaim(key, unit, n, differences[0], None, None, "one run: nothing to pool", single, wordings)
     pooled = Measurement.over_seeds(differences)   # the mean and its SE over runs, the runs as seeds
     if unit == "count":   # whole numbers: "at least k" is "more than k - 1/2"
-        outcome = decide(pooled.value + 0.5, pooled.se, z)
+        outcome = decide(pooled.value + 0.5, pooled.se, threshold)
         margin = f"{pooled.value:+.2f} past the bar on average (SE {pooled.se:.2f} over runs)"
     else:
-        outcome = decide(pooled.value, pooled.se, z)
-        margin = Verdict(key, outcome, pooled.value, pooled.se, z, by, unit).margin_text()
-    return PooledClaim(key, unit, n, pooled.value, pooled.se, outcome, margin, single, wordings)
+        outcome = decide(pooled.value, pooled.se, threshold)
+        margin = Verdict(key, outcome, pooled.value, pooled.se, threshold, by, unit).margin_text()
+    return PooledClaim(key, unit, n, pooled.value, pooled.se, outcome, margin, single, wordings, threshold)
 
 
 def _refuse_mixed(lesson: str, runs: Sequence[Run]) -> None:
@@ -286,6 +300,11 @@ def _single_text(claim: PooledClaim) -> str:
     return ", ".join(f"{n} {o}" for o, n in claim.single.items() if n)
 
 
+def _threshold_text(lesson: PooledLesson) -> str:
+    by_runs = {c.runs: c.threshold for c in lesson.claims if c.threshold is not None}
+    return " / ".join(f"{t:.1f} ({n} runs)" for n, t in sorted(by_runs.items(), reverse=True)) or "- (one run)"
+
+
 def format_pooled(lessons: Sequence[PooledLesson], notes: Sequence[str] = ()) -> str:
     """The pooled table as Markdown (readable as plain text too): per lesson, per claim, the pooled
     verdict and margin, the runs, what the single runs said and how many agreed with the pool."""
@@ -294,6 +313,8 @@ def format_pooled(lessons: Sequence[PooledLesson], notes: Sequence[str] = ()) ->
         lines += [f"## {lesson.lesson}: {len(lesson.seeds)} run{'s' if len(lesson.seeds) != 1 else ''} pooled", "",
                   f"profile `{lesson.profile}` · cnncourse {lesson.course_version} · lesson code {lesson.lesson_code}"
                   f" · seeds {', '.join(map(str, lesson.seeds))}", "",
+                  f"A pooled verdict needs a margin beyond {_threshold_text(lesson)} SEs over the runs (the "
+                  f"lessons' 2, widened for few runs: Student's t).", "",
                   "| pooled verdict | claim | mean margin over the runs (SE over runs) | runs | single runs said | agree |",
                   "|---|---|---|---|---|---|"]
         for c in lesson.claims:
@@ -304,8 +325,8 @@ def format_pooled(lessons: Sequence[PooledLesson], notes: Sequence[str] = ()) ->
     if notes:
         lines += ["Notes:", ""] + [f"- {note}" for note in notes] + [""]
     lines.append("A pooled verdict takes each run's measured difference as one sample: HOLDS / NOT SEEN beyond "
-                 "2 standard errors of their mean, else WITHIN NOISE. Runs on the same test images share its "
-                 "sampling noise, which pooling does not shrink.")
+                 "the threshold in standard errors of their mean, else WITHIN NOISE. Runs on the same test images "
+                 "share its sampling noise, which pooling does not shrink.")
     return "\n".join(lines) + "\n"
 
 
@@ -329,15 +350,19 @@ def pooled_html(executed_dir: str | Path) -> str:
     data = json.loads(path.read_text(encoding="utf-8"))
     parts = ['<h2 id="pooled">The class\'s runs, pooled</h2><p style="font-size:14px;color:#444">Each run is one '
              'sample: a verdict here is decided from the mean of the runs\' measured differences and its standard '
-             'error over the runs (<code>python -m cnncourse pool</code>).</p>']
+             'error over the runs, beyond 2 SEs widened for few runs (Student\'s t; <code>python -m cnncourse '
+             'pool</code>).</p>']
     esc = html.escape
     for lesson in data.get("pooled", []):
         rows = "".join(
             f"<tr><td>{esc(c['claim'])}</td><td><b>{esc(c['outcome'] or '-')}</b></td><td>{esc(c['margin'])}</td>"
             f"<td>{esc(', '.join(f'{n} {o}' for o, n in c['single'].items() if n))}</td></tr>"
             for c in lesson["claims"])
+        thresholds = sorted({c["threshold"] for c in lesson["claims"] if c.get("threshold") is not None})
+        decides = f", verdicts beyond {thresholds[0]:.1f} SEs" if len(thresholds) == 1 else ""
         parts.append(f"<h3>{esc(lesson['lesson'])}: {len(lesson['seeds'])} runs, profile "
-                     f"<code>{esc(lesson['profile'])}</code>, seeds {esc(', '.join(map(str, lesson['seeds'])))}</h3>"
+                     f"<code>{esc(lesson['profile'])}</code>, seeds {esc(', '.join(map(str, lesson['seeds'])))}"
+                     f"{decides}</h3>"
                      f'<table class="claims pooled"><thead><tr><th>claim</th><th>pooled</th><th>mean margin (SE over '
                      f'runs)</th><th>single runs said</th></tr></thead><tbody>{rows}</tbody></table>')
     if data.get("notes"):

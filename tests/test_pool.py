@@ -95,6 +95,17 @@ def test_a_difference_within_noise_in_every_run_holds_pooled(tmp_path):
     assert lesson.seeds == [10 * (i + 1) for i in range(20)] and lesson.profile == "laptop"
 
 
+def test_few_runs_need_a_wider_margin_than_many(tmp_path):
+    assert pool.runs_threshold(2.0, 1) is None
+    assert pool.runs_threshold(2.0, 2) == pytest.approx(13.97, abs=0.01)
+    assert 2.0 < pool.runs_threshold(2.0, 20) < 2.2 < pool.runs_threshold(2.0, 5) < 3.0
+    two = [check_greater("a beats b", Measurement(0.80 + d, 0.03, "a"), Measurement(0.80, 0.03, "b"),
+                         show=False, record=False).as_record() for d in (0.02, 0.03)]
+    claim = pool.pool_claim(two)   # +2.5 points at 5 SEs over 2 runs: not enough from 2 runs
+    assert claim.mean / claim.se == pytest.approx(5.0) and claim.outcome == WITHIN_NOISE
+    assert pool.pool_claim(two * 10).outcome == HOLDS   # the same spread over 20 runs
+
+
 def test_a_real_difference_of_zero_stays_within_noise_pooled(tmp_path):
     for i, d in enumerate([0.01, -0.01, 0.02, -0.02, 0.0, 0.005, -0.005]):
         _write_run(tmp_path / f"r{i}.json", seed=10 * i, difference=d)
@@ -170,7 +181,7 @@ def test_the_pool_command_prints_and_writes_the_table_and_the_site_shows_it(tmp_
     out = tmp_path / "build"
     assert cli.main(["pool", str(folder), "--output-dir", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert f"## {LESSON}: 5 runs pooled" in printed and "| HOLDS | Inception+Residual beats Inception (next best: Inception) |" in printed
+    assert f"## {LESSON}: 5 runs pooled" in printed and "beyond 2.9 (5 runs) SEs" in printed and "| HOLDS | Inception+Residual beats Inception (next best: Inception) |" in printed
     assert "5 WITHIN NOISE | 0 of 5 |" in printed
     assert (out / pool.POOLED_MD).read_text() in printed
     written = json.loads((out / pool.POOLED_JSON).read_text())
@@ -179,6 +190,7 @@ def test_the_pool_command_prints_and_writes_the_table_and_the_site_shows_it(tmp_
     assert pool.find_runs([out])[0] == []
     section = pool.pooled_html(out)
     assert "The class's runs, pooled" in section and "Inception+Residual beats Inception" in section
+    assert "verdicts beyond 2.9 SEs" in section
     assert pool.pooled_html(tmp_path / "nowhere") == ""
     from cnncourse.site import render_index
 
