@@ -302,7 +302,7 @@ def _single_text(claim: PooledClaim) -> str:
 
 def _threshold_text(lesson: PooledLesson) -> str:
     by_runs = {c.runs: c.threshold for c in lesson.claims if c.threshold is not None}
-    return " / ".join(f"{t:.1f} ({n} runs)" for n, t in sorted(by_runs.items(), reverse=True)) or "- (one run)"
+    return " / ".join(f"{t:.1f} SEs over {n} runs" for n, t in sorted(by_runs.items(), reverse=True)) or "- (one run)"
 
 
 def format_pooled(lessons: Sequence[PooledLesson], notes: Sequence[str] = ()) -> str:
@@ -313,8 +313,8 @@ def format_pooled(lessons: Sequence[PooledLesson], notes: Sequence[str] = ()) ->
         lines += [f"## {lesson.lesson}: {len(lesson.seeds)} run{'s' if len(lesson.seeds) != 1 else ''} pooled", "",
                   f"profile `{lesson.profile}` · cnncourse {lesson.course_version} · lesson code {lesson.lesson_code}"
                   f" · seeds {', '.join(map(str, lesson.seeds))}", "",
-                  f"A pooled verdict needs a margin beyond {_threshold_text(lesson)} SEs over the runs (the "
-                  f"lessons' 2, widened for few runs: Student's t).", "",
+                  f"A pooled verdict needs a margin beyond {_threshold_text(lesson)} (the lessons' 2 SEs, "
+                  f"widened for few runs: Student's t).", "",
                   "| pooled verdict | claim | mean margin over the runs (SE over runs) | runs | single runs said | agree |",
                   "|---|---|---|---|---|---|"]
         for c in lesson.claims:

@@ -181,7 +181,7 @@ def test_the_pool_command_prints_and_writes_the_table_and_the_site_shows_it(tmp_
     out = tmp_path / "build"
     assert cli.main(["pool", str(folder), "--output-dir", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert f"## {LESSON}: 5 runs pooled" in printed and "beyond 2.9 (5 runs) SEs" in printed and "| HOLDS | Inception+Residual beats Inception (next best: Inception) |" in printed
+    assert f"## {LESSON}: 5 runs pooled" in printed and "beyond 2.9 SEs over 5 runs (" in printed and "| HOLDS | Inception+Residual beats Inception (next best: Inception) |" in printed
     assert "5 WITHIN NOISE | 0 of 5 |" in printed
     assert (out / pool.POOLED_MD).read_text() in printed
     written = json.loads((out / pool.POOLED_JSON).read_text())
