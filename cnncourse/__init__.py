@@ -9,8 +9,8 @@ What a lesson runs on (lowest layer first):
 
 - :mod:`cnncourse.arguments`   argument checks whose messages name the argument
 - :mod:`cnncourse.quiet`       keep TensorFlow's C++ log lines out of a notebook
+- :mod:`cnncourse.reproducibility` the one seed function, the run's seed (``$CNNCOURSE_SEED``), the thread cap
 - :mod:`cnncourse.profiles`    run profiles (smoke / laptop / full) and every lesson's sizes
-- :mod:`cnncourse.reproducibility` the one seed function; the CPU thread cap
 - :mod:`cnncourse.articles`    the figures the source articles published
 - :mod:`cnncourse.report`      a notebook's metrics and verdicts, into the runner's ``metrics.json``
 - :mod:`cnncourse.claims`      verdicts with their noise: HOLDS / NOT SEEN / WITHIN NOISE

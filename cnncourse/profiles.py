@@ -17,22 +17,11 @@ settings::
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+
+from .reproducibility import DEFAULT_SEED, derive_seed, run_seed
 
 PROFILE_ENV = "CNNCOURSE_PROFILE"
-#: caps the CPU threads TensorFlow uses per kernel (for shared class servers); unset: all cores
-THREADS_ENV = "CNNCOURSE_THREADS"
-
-
-def thread_cap() -> int | None:
-    """The number of threads each notebook's TensorFlow may use (``$CNNCOURSE_THREADS``), or None for
-    TensorFlow's default (every core).  A value that is not a positive integer raises ValueError."""
-    raw = os.environ.get(THREADS_ENV, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{THREADS_ENV} must be a positive whole number of threads, got {raw!r}")
-    return int(raw)
 DEFAULT_PROFILE = "laptop"
 
 
@@ -177,6 +166,10 @@ class Profile:
     # Compile nothing: run Keras op by op.  For a handful of steps this is faster than
     # building a graph (a MobileNet fine-tuning graph takes ~17 s to build on a 2-core CPU).
     run_eagerly: bool = False
+    # The run's seed ($CNNCOURSE_SEED; see cnncourse.reproducibility) and where it came from; get_profile
+    # derives every lesson's seeds from it
+    seed: int = DEFAULT_SEED
+    seed_origin: str = "the course's default"
 
     def summary(self, lesson: str | None = None) -> str:
         """A short text of the profile for a notebook's first cell: its name, and the sizes
@@ -185,7 +178,8 @@ class Profile:
         if lesson is not None and lesson not in names:
             raise ValueError(f"unknown lesson {lesson!r}; valid: {', '.join(names)}")
         lines = [f"cnncourse profile: {self.name} - {self.description}"
-                 + (" (Keras runs eagerly)" if self.run_eagerly else "")]
+                 + (" (Keras runs eagerly)" if self.run_eagerly else "")
+                 + f"; seed {self.seed} ({self.seed_origin})"]
         for name in names if lesson is None else [lesson]:
             value = getattr(self, name)
             sizes = ", ".join(f"{k.name}={getattr(value, k.name)}" for k in fields(value))
@@ -333,7 +327,9 @@ PROFILES: dict[str, Profile] = {
 def get_profile(name: str | None = None) -> Profile:
     """Return the profile called ``name``, or the one named by ``CNNCOURSE_PROFILE``.
 
-    Raises ProfileError, listing the valid names, for an unknown name.
+    Its ``seed`` is the run's (``CNNCOURSE_SEED``, default 42), and every lesson's seeds derive from it
+    (:func:`with_seed`).  Raises ProfileError, listing the valid names, for an unknown name, and
+    :class:`cnncourse.reproducibility.SeedError` for a ``CNNCOURSE_SEED`` that is neither a number nor a name.
     """
     if name is None:
         name = os.environ.get(PROFILE_ENV, "").strip() or DEFAULT_PROFILE
@@ -344,4 +340,15 @@ def get_profile(name: str | None = None) -> Profile:
             f"Unknown cnncourse profile {name!r}. Valid profiles: {valid}. "
             f"Set it with the environment variable {PROFILE_ENV} (default {DEFAULT_PROFILE!r})."
         )
-    return PROFILES[key]
+    seed, origin = run_seed()
+    return with_seed(PROFILES[key], seed, origin)
+
+
+def with_seed(profile: Profile, seed: int, origin: str = "") -> Profile:
+    """``profile`` for a run with seed ``seed``: every lesson's seeds derived from it (the default
+    run's 42, 43, 44 become seed, seed + 1, seed + 2; see :func:`cnncourse.reproducibility.derive_seed`)."""
+    def derived(settings):
+        return replace(settings, seeds=tuple(derive_seed(s, seed) for s in settings.seeds))
+
+    return replace(profile, seed=seed, seed_origin=origin or f"seed {seed}",
+                   lesson04=derived(profile.lesson04), lesson05=derived(profile.lesson05))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cnncourse import profiles, report
+from cnncourse import profiles, report, reproducibility
 
 
 def test_default_profile_is_laptop(monkeypatch):
@@ -164,13 +164,13 @@ def test_a_learner_can_ask_for_tensorflow_logs_back(monkeypatch):
 
 
 def test_the_thread_cap_is_read_and_checked(monkeypatch):
-    monkeypatch.delenv(profiles.THREADS_ENV, raising=False)
-    assert profiles.thread_cap() is None
-    monkeypatch.setenv(profiles.THREADS_ENV, "2")
-    assert profiles.thread_cap() == 2
-    monkeypatch.setenv(profiles.THREADS_ENV, "two")
+    monkeypatch.delenv(reproducibility.THREADS_ENV, raising=False)
+    assert reproducibility.thread_cap() is None
+    monkeypatch.setenv(reproducibility.THREADS_ENV, "2")
+    assert reproducibility.thread_cap() == 2
+    monkeypatch.setenv(reproducibility.THREADS_ENV, "two")
     with pytest.raises(ValueError, match="CNNCOURSE_THREADS must be a positive whole number of threads, got 'two'"):
-        profiles.thread_cap()
+        reproducibility.thread_cap()
 
 
 def test_the_thread_cap_reaches_tensorflow():

@@ -7,6 +7,8 @@
 ``fetch``      download every dataset and pretrained weight the course uses, checked
 ``run``        execute notebooks headless; executed copies and ``metrics.json`` in ``build/``;
                ``--with-solutions`` also runs the solved exercises, in the same kernel
+``pool``       many learners' runs (``metrics.json``, executed notebooks): each claim's verdict over
+               the class, into ``pooled.md`` and ``pooled.json`` (the reading copy shows the latter)
 ``solutions``  the lessons with every exercise solved, for teachers (``build/solutions/``), in
                nbgrader's source format or, with ``--format otter``, otter-grader's
 ``site``       the reading copy from what ``run`` left; ``--check`` audits it
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from ..profiles import get_profile
     from .runner import find_notebooks, format_runs, run_notebook
 
-    get_profile(args.profile)   # an unknown $CNNCOURSE_PROFILE stops here, before any notebook starts
+    get_profile(args.profile)   # an unknown $CNNCOURSE_PROFILE or a bad $CNNCOURSE_SEED stops here, before any kernel
     runs = []
     for path in find_notebooks(args.notebooks):
         print(f"running {path.name} ...", flush=True)
@@ -59,6 +61,12 @@ def run(args: argparse.Namespace) -> int:
                                  with_solutions=args.with_solutions))
     print(format_runs(runs))
     return 0 if all(r.status == "ok" for r in runs) else 1
+
+
+def pool(args: argparse.Namespace) -> int:
+    from .pool import main as pool_main
+
+    return pool_main(args.paths, args.output_dir)
 
 
 def solutions(args: argparse.Namespace) -> int:
@@ -111,7 +119,7 @@ def colab(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- the parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="The cnncourse command line: " + ", ".join(
-        ("doctor", "fetch", "run", "solutions", "site", "colab")) + ".")
+        ("doctor", "fetch", "run", "pool", "solutions", "site", "colab")) + ".")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("doctor", help="check the installation, the data and the weights")
@@ -138,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-solutions", action="store_true",
                    help="then run the solved exercises in the same kernel; executed solved copies in OUTPUT_DIR/solutions")
     p.set_defaults(func=run)
+
+    p = sub.add_parser("pool", help="pool many learners' runs (metrics.json files or executed notebooks): "
+                                    "each claim's verdict over the class")
+    p.add_argument("paths", nargs="+", help="metrics.json files, executed notebooks, or folders holding them")
+    p.add_argument("--output-dir", default="build",
+                   help="where pooled.md and pooled.json go, for `site` to show (default: build)")
+    p.set_defaults(func=pool)
 
     p = sub.add_parser("solutions", help="write copies of lessons with every exercise solved (for teachers)")
     p.add_argument("lessons", nargs="*", help="lesson numbers ('01'); default: every lesson with exercises")

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..catalogue import repository_root
-from ..profiles import PROFILE_ENV, get_profile
 from ..claims import format_claims
+from ..profiles import PROFILE_ENV, get_profile
 from ..report import METRICS_ENV, NOTEBOOK_ENV, read_metrics, write_metrics
+from .pool import record_run, run_record
 
 
 @dataclass
@@ -165,10 +166,13 @@ def run_notebook(
         solved_output = output_dir / "solutions" / path.name
         solved_output.parent.mkdir(exist_ok=True)
         nbformat.write(solved, solved_output)
-        nb.cells = nb.cells[:learner_cells]
+        nb.cells = nb.cells[:learner_cells]   # the learner's copy, whose code the record fingerprints
         peaks = [(i, peak) for i, peak in peaks if i < learner_cells]
-    nbformat.write(nb, output)
+    pooled_record = run_record(nb, effective, status)   # the seed, course version, lesson code: what `pool` compares
+    record_run(metrics_path, name, pooled_record)
     entry = read_metrics(metrics_path).get(name, {})
+    nb.metadata["cnncourse"].update(pooled_record, claims=entry.get("claims", []))
+    nbformat.write(nb, output)
     return NotebookRun(name, status, seconds, output, entry.get("metrics", {}), error, entry.get("claims", []),
                        slowest_cells(nb), peaks[-1][1] if peaks else None, memory_cells(nb, peaks), solved_output)
 

@@ -4,7 +4,8 @@
 :func:`build_site` renders them, without executing anything, into ``build/site/``:
 
 - ``index.html``: the lessons, one line each, with the profile and versions the run used, each
-  lesson's run time and its claims table (claim, outcome, margin);
+  lesson's run time and its claims table (claim, outcome, margin); and the class's pooled table
+  when ``python -m cnncourse pool`` wrote one (``pooled.json``) into the executed folder;
 - one page per lesson (nbconvert's JupyterLab template, with the course's header and footer):
   its outputs and figures, the animation of lesson 04 playing, long outputs scrolling, progress
   bars as their final line; a link to the executed ``.ipynb`` (copied beside the page), a link that
@@ -259,8 +260,9 @@ def _tally(rows: list[tuple[str, str, str]]) -> str:
 _OUTCOME_STYLE = {HOLDS: "#1a7f37", NOT_SEEN: "#b35900", WITHIN_NOISE: "#57606a"}
 
 
-def render_index(lessons: list[Lesson]) -> str:
-    """The index page: each lesson, its run and its claims table."""
+def render_index(lessons: list[Lesson], pooled: str = "") -> str:
+    """The index page: each lesson, its run and its claims table; ``pooled``: the class's pooled
+    table (:func:`cnncourse.tooling.pool.pooled_html`), shown after the lessons when given."""
     profiles = sorted({lesson.run.get("profile", "?") for lesson in lessons})
     versions = sorted({_versions_line(lesson.run) for lesson in lessons})
     parts = []
@@ -310,6 +312,7 @@ bottom, with every figure it drew; read it here, then <a href="#run">run it your
 Profile: <code>{html.escape(", ".join(profiles))}</code> · {html.escape("; ".join(versions))}.</p>
 <p style="font-size:14px;color:#444">{outcome_note}</p>
 {''.join(parts)}
+{pooled}
 <h2 id="run">Run it yourself</h2>
 <p>{_RUN_LOCALLY.format(repo=colab.REPOSITORY, name=colab.REPOSITORY.split("/")[-1], notebook="01_cnn_basics.ipynb")
     .removeprefix("<b>Run it yourself:</b> ")}
@@ -352,6 +355,8 @@ def build_site(executed_dir: str | os.PathLike = "build", output_dir: str | os.P
         shutil.copyfile(lesson.notebook, output_dir / lesson.notebook.name)
         pages[lesson.page] = page.stat().st_size
     index = output_dir / "index.html"
-    index.write_text(render_index(lessons), encoding="utf-8")
+    from .pool import pooled_html
+
+    index.write_text(render_index(lessons, pooled_html(executed_dir)), encoding="utf-8")
     pages["index.html"] = index.stat().st_size
     return SiteReport(output_dir, pages, time.perf_counter() - start)
