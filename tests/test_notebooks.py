@@ -3,7 +3,8 @@
 The runner executes each lesson under the active profile (``smoke`` in the README's test command
 and in CI), then, in the same kernel, the solved copy's exercises (``run_notebook(...,
 with_solutions=True)``), and writes both executed copies to ``build/test-run/runs/NN_.../`` (the
-solved one in ``solutions/``) with the lesson's ``metrics.json``.  The lessons run two at a time in
+solved one in ``solutions/``) with the lesson's ``metrics.json``.  The lessons run two at a time, one
+TensorFlow thread each, in
 worker processes that start with the test session (``conftest.pytest_collection_finish``), so
 they execute while the unit tests run; a cell's test waits for its lesson.  Each code cell of each copy is one test, as
 under ``pytest --nbval-lax``: it fails when the cell raised (a wrong fact's ``assert``, a wrong
@@ -14,6 +15,7 @@ built from the same executed copies and audited (``site --check``).
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 from pathlib import Path
@@ -63,10 +65,18 @@ def start_lesson_runs(paths) -> None:
     todo = sorted((p for p in set(paths) if p not in _runs), key=lambda p: -seconds.get(p.name[:2], 0))
     if not todo:
         return
-    _pool = _pool or ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn"))
+    _pool = _pool or ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn"), initializer=_one_thread)
     for path in todo:
         _runs[path] = _pool.submit(runner.run_notebook, path, output_dir=BUILD / "runs" / path.stem,
                                    with_solutions=True)
+
+
+def _one_thread() -> None:
+    """A worker's kernels use one TensorFlow thread each (``CNNCOURSE_THREADS``, unless it is set):
+    two lessons and the unit tests share the machine's cores, and oversubscribed threads only wait."""
+    import os
+
+    os.environ.setdefault("CNNCOURSE_THREADS", "1")
 
 
 def stop_lesson_runs() -> None:
@@ -80,12 +90,16 @@ def _run(path: Path) -> runner.NotebookRun:
     return _runs[path].result()
 
 
+@functools.lru_cache(maxsize=2)
+def _executed(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
 @pytest.mark.parametrize("path, copy, index, first", CELLS,
                          ids=[f"{p.stem[:2]}-{c}-cell{i}" for p, c, i, _ in CELLS])
 def test_cell_runs(path, copy, index, first):
     run = _run(path)
-    executed = nbformat.read(run.output if copy == "learner" else run.solved_output, as_version=4)
-    cell = executed.cells[index]
+    cell = _executed(run.output if copy == "learner" else run.solved_output).cells[index]
     where = f"{path.name} ({copy} copy), cell {index} ({first[:60]!r})"
     assert runner.first_line(cell) == first, f"{where}: the executed copy has another cell here"
     for out in cell.get("outputs", []):
