@@ -3,14 +3,16 @@
 The runner executes each lesson under the active profile (``smoke`` in the README's test command
 and in CI), then, in the same kernel, the solved copy's exercises (``run_notebook(...,
 with_solutions=True)``), and writes both executed copies to ``build/test-run/runs/NN_.../`` (the
-solved one in ``solutions/``) with the lesson's ``metrics.json``.  The lessons run two at a time, one
-TensorFlow thread each, in
-worker processes that start with the test session (``conftest.pytest_collection_finish``), so
-they execute while the unit tests run; a cell's test waits for its lesson.  Each code cell of each copy is one test, as
-under ``pytest --nbval-lax``: it fails when the cell raised (a wrong fact's ``assert``, a wrong
-solution's ``assert_correct()``), naming the lesson, the copy, the cell and the error; a cell that
-did not run because an earlier one failed fails too, pointing at that one.  The reading copy is
-built from the same executed copies and audited (``site --check``).
+solved one in ``solutions/``) with the lesson's ``metrics.json``.  The lessons run two at a time,
+one TensorFlow thread each, in worker processes that start with the test session
+(``conftest.pytest_collection_finish``), so that they execute while the unit tests run; a cell's
+test waits for its lesson.
+
+Each code cell of each copy is one test, as under ``pytest --nbval-lax``: it fails when the cell
+raised (a wrong fact's ``assert``, a wrong solution's ``assert_correct()``), naming the lesson, the
+copy, the cell and the error; a cell that did not run because an earlier one failed fails too,
+pointing at that one.  The reading copy is built from the same executed copies and audited
+(``site --check``).
 """
 
 from __future__ import annotations
