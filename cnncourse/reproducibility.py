@@ -1,4 +1,5 @@
-"""One seed function for every notebook, and the run's seed (``CNNCOURSE_SEED``).
+"""One seed function for every notebook, the run's seed (``CNNCOURSE_SEED``), and the CPU thread
+cap (``CNNCOURSE_THREADS``).
 
 Unset, every lesson runs with the course's seed, 42, and repeats the run its text describes.  A
 learner (or the class server) can give a run a seed of its own: ``CNNCOURSE_SEED=7``, or a name,
@@ -109,8 +110,6 @@ def export_thread_cap() -> int | None:
     variables, before either starts (importing :mod:`cnncourse` calls it); returns the cap.  A value
     that is not a positive whole number is left for :func:`apply_thread_cap` (called by
     :func:`set_seed`, a notebook's first call) to report: an import does not fail on it."""
-    import os
-
     try:
         cap = thread_cap()
     except ValueError:
