@@ -117,12 +117,6 @@ def lesson_cells_before_exercises(lesson: str) -> list:
     return cells
 
 
-def pytest_collection_modifyitems(session, config, items):
-    """The lessons' cell tests go last: each waits for its lesson, which runs in the background
-    meanwhile, so every unit test runs first, beside the lessons, instead of queuing behind them."""
-    items.sort(key=lambda item: item.module.__name__.endswith("test_notebooks"))
-
-
 def pytest_collection_finish(session):
     """The lessons whose cells this session tests start running now, in the background
     (tests/test_notebooks.py), so that they execute while the unit tests run (not for --collect-only)."""
