@@ -30,7 +30,10 @@ import numpy as np
 HOLDS = "HOLDS"
 NOT_SEEN = "NOT SEEN"
 WITHIN_NOISE = "WITHIN NOISE"
-OUTCOMES = (HOLDS, NOT_SEEN, WITHIN_NOISE)
+#: a run under a profile too small to decide claims (``smoke``: one epoch on tiny data, proving only
+#: that every cell runs) measures and records each claim but judges none
+NOT_JUDGED = "NOT JUDGED"
+OUTCOMES = (HOLDS, NOT_SEEN, WITHIN_NOISE, NOT_JUDGED)
 
 #: units a difference can be shown in: a scale factor and a suffix
 UNITS = {"points": (100.0, " points"), "value": (1.0, ""), "count": (1.0, ""), "fact": (1.0, "")}
@@ -241,6 +244,12 @@ def check_greater(
 
 
 def _emit(verdict: Verdict, show: bool, record: bool) -> Verdict:
+    from dataclasses import replace
+
+    from .profiles import get_profile
+
+    if not get_profile().judges_claims:   # e.g. smoke: the margin is kept, the outcome says it decides nothing
+        verdict = replace(verdict, outcome=NOT_JUDGED)
     if show:
         print(verdict)
     if record:

@@ -166,6 +166,9 @@ class Profile:
     # Compile nothing: run Keras op by op.  For a handful of steps this is faster than
     # building a graph (a MobileNet fine-tuning graph takes ~17 s to build on a 2-core CPU).
     run_eagerly: bool = False
+    # Whether the lessons' claims are judged (HOLDS / NOT SEEN / WITHIN NOISE) on this profile's runs; a
+    # profile too small to decide them records each claim as NOT JUDGED (cnncourse.claims)
+    judges_claims: bool = True
     # The run's seed ($CNNCOURSE_SEED; see cnncourse.reproducibility) and where it came from; get_profile
     # derives every lesson's seeds from it
     seed: int = DEFAULT_SEED
@@ -190,7 +193,8 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke",
-        description="tiny data, one epoch: proves every cell runs (CI)",
+        description="tiny data, one epoch: proves every cell runs (CI); judges no claim",
+        judges_claims=False,
         lesson01=Lesson01Settings(
             mnist_train=1000, mnist_val=500, mnist_test=500, mnist_epochs=1, mnist_batch_size=128,
             cifar_train=1000, cifar_val=500, cifar_test=500, cifar_epochs=1, cifar_batch_size=100,

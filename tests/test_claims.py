@@ -11,6 +11,12 @@ from cnncourse import claims, report
 from cnncourse.claims import HOLDS, NOT_SEEN, WITHIN_NOISE, Measurement
 
 
+@pytest.fixture(autouse=True)
+def _a_profile_that_judges_claims(monkeypatch):
+    """These tests judge claims, which the smoke profile CI runs under does not (see NOT_JUDGED)."""
+    monkeypatch.setenv("CNNCOURSE_PROFILE", "laptop")
+
+
 def test_binomial_standard_error_of_an_accuracy():
     m = Measurement.accuracy(0.5, n=1000, label="a")
     assert m.se == pytest.approx(math.sqrt(0.25 / 1000))
@@ -162,3 +168,15 @@ def test_check_best_with_one_run_each_uses_the_sampling_noise_or_none():
     assert exact.se == 0 and exact.outcome == HOLDS
     with pytest.raises(KeyError, match="'Z' must be one of"):
         claims.check_best("Z", one, "Z", record=False)
+
+
+def test_a_smoke_run_measures_each_claim_and_judges_none(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("CNNCOURSE_PROFILE", "smoke")
+    path = tmp_path / "metrics.json"
+    monkeypatch.setenv(report.METRICS_ENV, str(path))
+    verdict = claims.check_greater("a beats b", Measurement(0.9, 0.01), Measurement(0.5, 0.01))
+    assert verdict.outcome == claims.NOT_JUDGED and not verdict.holds
+    assert verdict.difference == pytest.approx(0.4)                       # the margin is still measured
+    assert capsys.readouterr().out.startswith("NOT JUDGED")
+    (stored,) = report.read_metrics(path).values()
+    assert stored["claims"][0]["outcome"] == claims.NOT_JUDGED

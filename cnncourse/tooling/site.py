@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import colab
-from ..claims import HOLDS, NOT_SEEN, OUTCOMES, WITHIN_NOISE, claims_table
+from ..claims import HOLDS, NOT_JUDGED, NOT_SEEN, OUTCOMES, WITHIN_NOISE, claims_table
 from ..report import read_metrics
 
 
@@ -257,7 +257,7 @@ def _tally(rows: list[tuple[str, str, str]]) -> str:
     return f"{len(rows)} claim{'s' if len(rows) != 1 else ''}: {parts}"
 
 
-_OUTCOME_STYLE = {HOLDS: "#1a7f37", NOT_SEEN: "#b35900", WITHIN_NOISE: "#57606a"}
+_OUTCOME_STYLE = {HOLDS: "#1a7f37", NOT_SEEN: "#b35900", WITHIN_NOISE: "#57606a", NOT_JUDGED: "#57606a"}
 
 
 def render_index(lessons: list[Lesson], pooled: str = "") -> str:
@@ -287,8 +287,8 @@ def render_index(lessons: list[Lesson], pooled: str = "") -> str:
                     "opposite beyond the noise; <b>WITHIN NOISE</b>: this run cannot tell.")
     if "smoke" in profiles:
         outcome_note += (" <b>These pages come from the <code>smoke</code> profile</b> (tiny data, one epoch): it "
-                         "proves that every cell runs, and its verdicts say nothing about the lessons' claims; a "
-                         "reading copy built from a <code>laptop</code> run shows them.")
+                         "proves that every cell runs and judges no claim (<b>NOT JUDGED</b>, with the margin it measured); a "
+                         "reading copy built from a <code>laptop</code> run shows the verdicts.")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>cnncourse — the lessons as they ran</title>
