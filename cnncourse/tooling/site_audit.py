@@ -47,12 +47,9 @@ class _Links(HTMLParser):
             self.loads.append(attrs["href"])
 
 
-def notebook_problems(lesson: Lesson) -> list[str]:
-    """What is wrong in a lesson's executed notebook and its run record."""
-    import nbformat
-
+def notebook_problems(lesson: Lesson, nb) -> list[str]:
+    """What is wrong in a lesson's executed notebook ``nb`` and its run record."""
     name = lesson.notebook.name
-    nb = nbformat.read(lesson.notebook, as_version=4)
     problems = []
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
@@ -77,10 +74,8 @@ def animations(nb) -> int:
     return sum("image/gif" in out.get("data", {}) for cell in nb.cells for out in cell.get("outputs", []))
 
 
-def page_problems(lesson: Lesson, text: str) -> list[str]:
-    """What is wrong on a lesson's page (its HTML ``text``)."""
-    import nbformat
-
+def page_problems(lesson: Lesson, nb, text: str) -> list[str]:
+    """What is wrong on a lesson's page (its HTML ``text``), made from the executed notebook ``nb``."""
     name = lesson.page
     problems = []
     size = len(text.encode())
@@ -96,7 +91,7 @@ def page_problems(lesson: Lesson, text: str) -> list[str]:
     if colab.colab_url(lesson.notebook.name) not in text:
         problems.append(f"{name} has no Colab link for its notebook")
     shown = text.count("data:image/gif;base64,")
-    wanted = animations(nbformat.read(lesson.notebook, as_version=4))
+    wanted = animations(nb)
     if shown < wanted:
         problems.append(f"{name} shows {shown} of its notebook's {wanted} animation(s)")
     return problems
@@ -132,6 +127,8 @@ def audit_site(site_dir: str | os.PathLike, executed_dir: str | os.PathLike | No
     (default: the site's parent folder); an empty list when it is fine.  ``stats``, when given, is
     filled with what was checked: pages, notebooks, internal links, outside links (not followed),
     embedded images, claims."""
+    import nbformat
+
     stats = stats if stats is not None else {}
     stats.update(pages=0, internal_links=0, outside_links=0, embedded_images=0, claims=0, notebooks=0)
     site_dir = Path(site_dir)
@@ -152,7 +149,8 @@ def audit_site(site_dir: str | os.PathLike, executed_dir: str | os.PathLike | No
             continue
         if lesson.page not in index_text:
             problems.append(f"index.html does not link {lesson.page}")
-        problems += notebook_problems(lesson) + page_problems(lesson, page.read_text(encoding="utf-8"))
+        nb = nbformat.read(lesson.notebook, as_version=4)
+        problems += notebook_problems(lesson, nb) + page_problems(lesson, nb, page.read_text(encoding="utf-8"))
         stats["claims"] += len(lesson.claims)
         stats["notebooks"] += 1
         pages.append(page)
