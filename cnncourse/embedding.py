@@ -111,17 +111,17 @@ def embed_epochs(
 
     Returns {epoch: float32 array (n_probe, 2)}.
     """
+    epochs = sorted(features)
+    if not epochs:
+        raise ValueError("features is empty")
+    n_probe = len(features[epochs[0]])
+    check_probe_size(n_probe, n_neighbors)   # before umap's import, which compiles for seconds
+
     with warnings.catch_warnings():   # umap-learn imports tqdm.auto, which warns when ipywidgets is missing
         warnings.filterwarnings("ignore", message="IProgress not found")
         import umap
 
     enable_compile_cache()
-
-    epochs = sorted(features)
-    if not epochs:
-        raise ValueError("features is empty")
-    n_probe = len(features[epochs[0]])
-    check_probe_size(n_probe, n_neighbors)
     out: dict[int, np.ndarray] = {}
     previous = None
     for epoch in epochs:
