@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,7 +99,8 @@ def test_run_ablation_saves_each_run_and_resumes(tmp_path, capsys):
     assert second.table.test_accuracy.tolist() == pytest.approx(first.table.test_accuracy.tolist())
 
     # different settings (2 epochs) are not mistaken for finished runs
-    third = ablation.run_ablation(data, **{**kwargs, "epochs": 2})
+    first_row = dict(list(configs.items())[:1])
+    third = ablation.run_ablation(data, **{**kwargs, "configs": first_row, "epochs": 2})
     assert third.resumed == []
     assert len(json.loads((tmp_path / "00_base_cnn_seed42.json").read_text())["result"]["history"]["loss"]) == 2
 
@@ -152,16 +154,28 @@ def _resume_kwargs(tmp_path):
     return dict(configs=configs, width=0.125, epochs=1, batch_size=16, results_dir=tmp_path, progress=False, run_eagerly=True)
 
 
-def test_an_unchanged_rerun_loads_everything(tmp_path):
-    data = _tiny_cifar()
-    ablation.run_ablation(data, **_resume_kwargs(tmp_path))
-    again = ablation.run_ablation(data, **_resume_kwargs(tmp_path))
+@pytest.fixture(scope="module")
+def _trained_folder(tmp_path_factory):
+    """A results folder of the first two rows, trained once for the resume tests below."""
+    folder = tmp_path_factory.mktemp("ablation-trained")
+    ablation.run_ablation(_tiny_cifar(), **_resume_kwargs(folder))
+    return folder
+
+
+@pytest.fixture
+def trained_copy(_trained_folder, tmp_path):
+    """A copy of the trained folder that a test may change: an interrupted or edited course's results."""
+    import shutil
+
+    return Path(shutil.copytree(_trained_folder, tmp_path / "results"))
+
+
+def test_an_unchanged_rerun_loads_everything(trained_copy):
+    again = ablation.run_ablation(_tiny_cifar(), **_resume_kwargs(trained_copy))
     assert again.resumed == ["base CNN (seed 42)", "+ augmentation (seed 42)"]
 
 
-def test_a_changed_builder_retrains(tmp_path, monkeypatch, capsys):
-    data = _tiny_cifar()
-    ablation.run_ablation(data, **_resume_kwargs(tmp_path))
+def test_a_changed_builder_retrains(trained_copy, monkeypatch, capsys):
     real = models.build_ablation_cnn
 
     def edited(*args, **kwargs):          # a learner's edit: same signature, another network
@@ -169,27 +183,24 @@ def test_a_changed_builder_retrains(tmp_path, monkeypatch, capsys):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(models, "build_ablation_cnn", edited)
-    again = ablation.run_ablation(data, **_resume_kwargs(tmp_path))
+    again = ablation.run_ablation(_tiny_cifar(), **_resume_kwargs(trained_copy))
     assert again.resumed == []
     assert "made with other code" in capsys.readouterr().out
 
 
-def test_a_changed_subset_retrains(tmp_path, capsys):
+def test_a_changed_subset_retrains(trained_copy, capsys):
     from dataclasses import replace
 
     data = _tiny_cifar()
-    ablation.run_ablation(data, **_resume_kwargs(tmp_path))
     other = replace(data, x_train=data.x_train[::-1].copy(), y_train=data.y_train[::-1].copy())  # same size, other order
-    again = ablation.run_ablation(other, **_resume_kwargs(tmp_path))
+    again = ablation.run_ablation(other, **_resume_kwargs(trained_copy))
     assert again.resumed == []
     assert "made with other data" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("damage", ["truncated", "no history", "fewer epochs"])
-def test_a_corrupt_or_partial_result_is_reported_and_retrained(tmp_path, capsys, damage):
-    data = _tiny_cifar()
-    ablation.run_ablation(data, **_resume_kwargs(tmp_path))
-    path = tmp_path / "01_augmentation_seed42.json"
+def test_a_corrupt_or_partial_result_is_reported_and_retrained(trained_copy, capsys, damage):
+    path = trained_copy / "01_augmentation_seed42.json"
     stored = json.loads(path.read_text())
     if damage == "truncated":
         path.write_text(path.read_text()[:40])
@@ -199,7 +210,7 @@ def test_a_corrupt_or_partial_result_is_reported_and_retrained(tmp_path, capsys,
     else:
         stored["result"]["history"]["loss"] = []
         path.write_text(json.dumps(stored))
-    again = ablation.run_ablation(data, **_resume_kwargs(tmp_path))
+    again = ablation.run_ablation(_tiny_cifar(), **_resume_kwargs(trained_copy))
     assert again.resumed == ["base CNN (seed 42)"]
     out = capsys.readouterr().out
     assert "01_augmentation_seed42.json is" in out and "training this run again" in out
@@ -208,10 +219,10 @@ def test_a_corrupt_or_partial_result_is_reported_and_retrained(tmp_path, capsys,
 def test_repeat_rows_run_every_seed_and_the_others_once(tmp_path):
     data = _tiny_cifar()
     configs = dict(list(ablation.cumulative_configs().items())[:3])
-    result = ablation.run_ablation(data, configs=configs, width=0.125, epochs=1, batch_size=16, seeds=(1, 2, 3),
+    result = ablation.run_ablation(data, configs=configs, width=0.125, epochs=1, batch_size=16, seeds=(1, 2),
                                    repeat_rows=("base CNN", "+ batch norm"), progress=False, run_eagerly=True)
-    assert [len(result.runs[r]) for r in configs] == [3, 1, 3]
-    assert result.table.runs.tolist() == [3, 1, 3]
+    assert [len(result.runs[r]) for r in configs] == [2, 1, 2]
+    assert result.table.runs.tolist() == [2, 1, 2]
     assert np.isnan(result.table.test_accuracy_std.iloc[1])
     stds = result.table.test_accuracy_std.iloc[[0, 2]].to_numpy()
     assert ablation.pooled_seed_std(result.table) == pytest.approx(np.sqrt((stds ** 2).mean()))
