@@ -8,7 +8,6 @@ import nbformat
 import numpy as np
 import pytest
 
-from cnncourse import exercises
 from cnncourse.tooling import runner
 from cnncourse.exercises import (CORRECT, INCORRECT, NOT_ATTEMPTED, ____, lesson01, lesson02, lesson03, lesson04,
                                   lesson05, lesson06)

@@ -99,7 +99,6 @@ def test_no_executed_notebooks_says_to_run_them_first(tmp_path):
 
 
 def test_a_progress_bar_left_redrawn_is_found(executed):
-    nb = nbformat.read(executed / "03_lesson.ipynb", as_version=4)
     report = site.build_site(executed)
     page = report.output_dir / "03_lesson.html"
     page.write_text(page.read_text().replace("</main>", "<pre>fit:  10%|#  |\nfit:  20%|## |</pre></main>"))
