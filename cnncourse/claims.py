@@ -243,13 +243,21 @@ def check_greater(
     return _emit(Verdict(claim, decide(difference, se, z), difference, se, z, by, unit, values), show, record)
 
 
+def judged(outcome: str, profile: str | None = None) -> str:
+    """``outcome`` as a run under ``profile`` (a profile's name; None: the active one) may state it:
+    :data:`NOT_JUDGED` under a profile too small to decide claims (``smoke``: the margin is kept, the
+    outcome says it decides nothing), ``outcome`` itself otherwise (or for a profile this course does
+    not know).  Every verdict a lesson prints, and every pooled one, passes through here."""
+    from .profiles import PROFILES, get_profile
+
+    settings = get_profile() if profile is None else PROFILES.get(profile)
+    return outcome if settings is None or settings.judges_claims else NOT_JUDGED
+
+
 def _emit(verdict: Verdict, show: bool, record: bool) -> Verdict:
     from dataclasses import replace
 
-    from .profiles import get_profile
-
-    if not get_profile().judges_claims:   # e.g. smoke: the margin is kept, the outcome says it decides nothing
-        verdict = replace(verdict, outcome=NOT_JUDGED)
+    verdict = replace(verdict, outcome=judged(verdict.outcome))
     if show:
         print(verdict)
     if record:

@@ -85,6 +85,12 @@ def _close_figures():
 
 
 @pytest.fixture
+def judging_profile(monkeypatch):
+    """A profile that judges claims (laptop), which smoke, the profile CI runs under, does not (NOT_JUDGED)."""
+    monkeypatch.setenv("CNNCOURSE_PROFILE", "laptop")
+
+
+@pytest.fixture
 def no_download(monkeypatch, tmp_path):
     """Make every dataset mirror unreachable, as on a machine without internet."""
     from cnncourse import download

@@ -11,10 +11,7 @@ from cnncourse import claims, report
 from cnncourse.claims import HOLDS, NOT_SEEN, WITHIN_NOISE, Measurement
 
 
-@pytest.fixture(autouse=True)
-def _a_profile_that_judges_claims(monkeypatch):
-    """These tests judge claims, which the smoke profile CI runs under does not (see NOT_JUDGED)."""
-    monkeypatch.setenv("CNNCOURSE_PROFILE", "laptop")
+pytestmark = pytest.mark.usefixtures("judging_profile")
 
 
 def test_binomial_standard_error_of_an_accuracy():

@@ -14,6 +14,7 @@ from cnncourse.claims import (HOLDS, NOT_JUDGED, NOT_SEEN, WITHIN_NOISE, Measure
 from cnncourse.reproducibility import DEFAULT_SEED, SEED_ENV, SeedError, derive_seed, run_seed
 
 LESSON = "04_architecture_comparison_umap"
+pytestmark = pytest.mark.usefixtures("judging_profile")
 
 
 # ----------------------------------------------------------------------------- the run's seed
@@ -24,12 +25,6 @@ def test_unset_seed_is_the_courses_and_leaves_the_profile_as_it_was(monkeypatch)
     assert laptop == profiles.PROFILES["laptop"]
     assert laptop.lesson04.seeds == (42, 43) and laptop.lesson05.seeds == (42, 43, 44)
     assert "seed 42 (the course's default)" in laptop.summary("lesson04").splitlines()[0]
-
-
-@pytest.fixture(autouse=True)
-def _a_profile_that_judges_claims(monkeypatch):
-    """These tests judge claims, which the smoke profile CI runs under does not (see NOT_JUDGED)."""
-    monkeypatch.setenv("CNNCOURSE_PROFILE", "laptop")
 
 
 def test_a_learners_seed_moves_every_seed_of_the_lesson(monkeypatch):
@@ -101,6 +96,15 @@ def test_a_difference_within_noise_in_every_run_holds_pooled(tmp_path):
     assert beats.margin.startswith("+2.0 points (")
     assert by_claim["at least 3 of 4 models learn"].outcome == HOLDS
     assert lesson.seeds == [10 * (i + 1) for i in range(20)] and lesson.profile == "laptop"
+
+
+def test_smoke_runs_pool_to_not_judged_with_their_margin(tmp_path):
+    (lesson,), notes = pool.pool_runs(pool.find_runs([_class_of(tmp_path, profile="smoke")])[0])
+    by_claim = {c.claim: c for c in lesson.claims}
+    beats = by_claim["Inception+Residual beats Inception (next best: Inception)"]
+    assert beats.outcome == NOT_JUDGED and beats.margin.startswith("+2.0 points (")   # HOLDS under laptop
+    assert by_claim["at least 3 of 4 models learn"].outcome == NOT_JUDGED
+    assert any("smoke profile judges no claim" in n for n in notes)
 
 
 def test_few_runs_need_a_wider_margin_than_many(tmp_path):

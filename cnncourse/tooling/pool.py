@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..claims import OUTCOMES, Measurement, Verdict, decide
+from ..claims import NOT_JUDGED, OUTCOMES, Measurement, Verdict, decide, judged
 from ..report import read_metrics, write_metrics
 
 POOLED_JSON = "pooled.json"
@@ -222,8 +222,10 @@ def runs_threshold(z: float, runs: int) -> float | None:
     return float(stats.t.ppf(stats.norm.cdf(z), runs - 1))
 
 
-def pool_claim(records: Sequence[dict]) -> PooledClaim:
-    """Pool one claim's recorded verdicts (one per run, :meth:`Verdict.as_record` dicts)."""
+def pool_claim(records: Sequence[dict], profile: str = "?") -> PooledClaim:
+    """Pool one claim's recorded verdicts (one per run, :meth:`Verdict.as_record` dicts) of runs under
+    ``profile`` (its name; "?": not recorded): a profile that judges no claim (smoke) pools to
+    NOT JUDGED, with its margin."""
     unit = records[0].get("unit", "points")
     z = float(records[0].get("z") or 2.0)
     by = float(records[0].get("by") or 0.0)
@@ -239,10 +241,10 @@ def pool_claim(records: Sequence[dict]) -> PooledClaim:
         return PooledClaim(key, unit, n, differences[0], None, None, "one run: nothing to pool", single, wordings)
     pooled = Measurement.over_seeds(differences)   # the mean and its SE over runs, the runs as seeds
     if unit == "count":   # whole numbers: "at least k" is "more than k - 1/2"
-        outcome = decide(pooled.value + 0.5, pooled.se, threshold)
+        outcome = judged(decide(pooled.value + 0.5, pooled.se, threshold), profile)
         margin = f"{pooled.value:+.2f} past the bar on average (SE {pooled.se:.2f} over runs)"
     else:
-        outcome = decide(pooled.value, pooled.se, threshold)
+        outcome = judged(decide(pooled.value, pooled.se, threshold), profile)
         margin = Verdict(key, outcome, pooled.value, pooled.se, threshold, by, unit).margin_text()
     return PooledClaim(key, unit, n, pooled.value, pooled.se, outcome, margin, single, wordings, threshold)
 
@@ -289,9 +291,14 @@ def pool_runs(runs: Sequence[Run]) -> tuple[list[PooledLesson], list[str]]:
             for record in run.claims:
                 by_claim.setdefault(claim_key(record["claim"]), []).append(record)
         first = mine[0].record
-        pooled.append(PooledLesson(lesson, first.get("profile", "?"), first.get("course_version", "?"),
+        profile = first.get("profile", "?")
+        claims = [pool_claim(records, profile) for records in by_claim.values()]
+        if any(c.outcome == NOT_JUDGED for c in claims):
+            notes.append(f"{lesson}: the {profile} profile judges no claim (it only proves that every cell runs), "
+                         f"pooled or not: the table shows the pooled margins, NOT JUDGED")
+        pooled.append(PooledLesson(lesson, profile, first.get("course_version", "?"),
                                    first.get("lesson_code", "?"), [r.seed for r in mine], [r.source for r in mine],
-                                   [pool_claim(records) for records in by_claim.values()]))
+                                   claims))
     return pooled, notes
 
 
