@@ -67,7 +67,7 @@ def test_durations_read_naturally():
 
 def test_the_costs_the_package_ships_cover_every_lesson_on_laptop():
     costs = bench.read_costs()
-    assert set(costs["lessons"]) == set(bench.LESSON_PART), f"re-run benchmarks/run_lessons.py --record-costs"
+    assert set(costs["lessons"]) == set(bench.LESSON_PART), "re-run benchmarks/run_lessons.py --record-costs"
     for lesson, by_profile in costs["lessons"].items():
         entry = by_profile["laptop"]
         assert entry["seconds"] > 0 and entry["peak_mib"] > 0 and set(entry["workload"]) == set(bench.WORKLOAD_PARTS)

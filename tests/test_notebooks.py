@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import functools
 import re
-import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from cnncourse.exercises.solve import solve_notebook
+from cnncourse.exercises.solve import solved_notebook
 from cnncourse.tooling import runner
 
 BUILD = Path(__file__).resolve().parent.parent / "build" / "test-run"
@@ -36,12 +35,10 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def _cells() -> list[tuple[Path, str, int, str]]:
     """(lesson, copy, cell index, first line) of every code cell of every lesson's two copies."""
     cases = []
-    with tempfile.TemporaryDirectory() as folder:
-        for path in LESSONS:
-            for copy, nb in (("learner", nbformat.read(path, as_version=4)),
-                             ("solved", nbformat.read(solve_notebook(path, folder), as_version=4))):
-                cases += [(path, copy, i, runner.first_line(cell)) for i, cell in enumerate(nb.cells)
-                          if cell.cell_type == "code"]
+    for path in LESSONS:
+        for copy, nb in (("learner", nbformat.read(path, as_version=4)), ("solved", solved_notebook(path))):
+            cases += [(path, copy, i, runner.first_line(cell)) for i, cell in enumerate(nb.cells)
+                      if cell.cell_type == "code"]
     return cases
 
 
@@ -56,14 +53,12 @@ def start_lesson_runs(paths) -> None:
     """Start running ``paths`` (the longest lessons first, by their recorded laptop time) in two
     worker processes, each into its own folder; called once the session knows its tests."""
     global _pool
-    import json
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     from cnncourse.tooling import bench
 
-    costs = json.loads(bench.COSTS_FILE.read_text()).get("lessons", {}) if bench.COSTS_FILE.is_file() else {}
-    seconds = {k: v.get("laptop", {}).get("seconds", 0) for k, v in costs.items()}
+    seconds = {k: v.get("laptop", {}).get("seconds", 0) for k, v in bench.read_costs()["lessons"].items()}
     todo = sorted((p for p in set(paths) if p not in _runs), key=lambda p: -seconds.get(p.name[:2], 0))
     if not todo:
         return

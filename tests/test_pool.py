@@ -128,7 +128,7 @@ def test_a_real_difference_of_zero_stays_within_noise_pooled(tmp_path):
 def test_a_claim_against_each_runs_own_rival_pools_under_one_name(tmp_path):
     records = []
     for rival, seed in [("Inception", 1), ("ResNet", 11), ("Inception", 21)]:
-        records.append(check_best(f"Inception+Residual has the best test accuracy (next best: {{rival}})",
+        records.append(check_best("Inception+Residual has the best test accuracy (next best: {rival})",
                                   {"Inception+Residual": [0.81, 0.80], rival: [0.83, 0.84], "other": [0.5, 0.5]},
                                   "Inception+Residual", items=10_000, show=False, record=False).as_record())
     assert len({r["claim"] for r in records}) == 2

@@ -78,20 +78,19 @@ def question_cells(exercise, answer_cell, check_cell) -> list:
             raw("# END QUESTION")]
 
 
-def otter_notebook(nb, exercises: dict, cells_of: dict, name: str):
+def otter_notebook(nb, exercises: dict, answer_at: dict, name: str):
     """``nb`` with otter's assignment config first and each exercise in a question block.
 
-    cells_of : {exercise name: (answer cell, check cell)}, cells of ``nb`` (the check cell after
-    the answer cell); the question block takes the answer cell's place.
+    answer_at : {exercise name: the index of its answer cell in ``nb``}; its check cell is the next
+    cell.  The question block takes the two cells' place.
     """
-    moved = {id(check) for _, check in cells_of.values()}
-    at_answer = {id(answer): name for name, (answer, _) in cells_of.items()}
+    exercise_at = {i: q for q, i in answer_at.items()}
+    checks = {i + 1 for i in answer_at.values()}
     cells = [raw(ASSIGNMENT_CONFIG.format(name=name))]
-    for cell in nb.cells:
-        if id(cell) in at_answer:
-            q = at_answer[id(cell)]
-            cells.extend(question_cells(exercises[q], *cells_of[q]))
-        elif id(cell) not in moved:
+    for i, cell in enumerate(nb.cells):
+        if i in exercise_at:
+            cells.extend(question_cells(exercises[exercise_at[i]], cell, nb.cells[i + 1]))
+        elif i not in checks:
             cells.append(cell)
     nb.cells = cells
     return nb

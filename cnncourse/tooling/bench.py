@@ -167,7 +167,7 @@ def record_cost(lesson: str, profile: str, *, seconds: float, peak_mib: float | 
         "workload": {k: float(workload[k]) for k in _PARTS}, "machine": machine, "measured": measured,
     }
     costs["how"] = ("written by benchmarks/run_lessons.py --record-costs: each lesson's wall time and "
-                    "kernel peak memory, with the workload (cnncourse.bench) timed in the same session")
+                    "kernel peak memory, with the workload (cnncourse.tooling.bench) timed in the same session")
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(costs, indent=1, sort_keys=True) + "\n")
     tmp.replace(path)

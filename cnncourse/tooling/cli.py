@@ -15,18 +15,18 @@
 ``colab``      every notebook's Colab address; ``--sync`` rewrites their first cell and badge
 =============  ==========================================================================
 
-A mistake in what was asked (an unknown profile or lesson, a bad environment variable) prints one
-line, ``python -m cnncourse: error: ...``, and exits with 2.
+A mistake in what was asked (an unknown profile or lesson, a bad environment variable, runs that
+cannot be pooled) prints one line, ``python -m cnncourse COMMAND: error: ...``, and exits with 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from .. import catalogue
-from ..profiles import PROFILE_ENV, PROFILES, ProfileError
+from ..exercises.solve import FORMATS
+from ..profiles import PROFILE_ENV, PROFILES
 
 PROG = "python -m cnncourse"
 
@@ -71,11 +71,10 @@ def pool(args: argparse.Namespace) -> int:
 
 def solutions(args: argparse.Namespace) -> int:
     """Write the solved copy of each lesson asked for (default: every lesson that has exercises)."""
-    from ..exercises.solve import lesson_exercises, solve_notebook
+    from ..exercises.solve import lesson_exercises, lessons_with_exercises, solve_notebook
     from .runner import find_notebooks
 
-    exercise_modules = (Path(__file__).parent.parent / "exercises").glob("lesson[0-9][0-9].py")
-    for lesson in args.lessons or sorted(p.stem.removeprefix("lesson") for p in exercise_modules):
+    for lesson in args.lessons or lessons_with_exercises():
         exercises = lesson_exercises(lesson)
         (path,) = find_notebooks([lesson])
         out = solve_notebook(path, args.output_dir, args.format)
@@ -157,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solutions", help="write copies of lessons with every exercise solved (for teachers)")
     p.add_argument("lessons", nargs="*", help="lesson numbers ('01'); default: every lesson with exercises")
     p.add_argument("--output-dir", default="build/solutions", help="where the copies go (default: build/solutions)")
-    p.add_argument("--format", choices=("nbgrader", "otter"), default="nbgrader",
+    p.add_argument("--format", choices=FORMATS, default="nbgrader",
                    help="the grader's source format (default: nbgrader; otter: otter-grader's assign format)")
     p.set_defaults(func=solutions)
 
@@ -179,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ProfileError, FileNotFoundError, KeyError, ValueError) as err:
+    except (FileNotFoundError, KeyError, ValueError) as err:   # ValueError: ProfileError, SeedError too
         # what was asked is wrong (a profile, a lesson, a setting): say so in one line, no traceback
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)

@@ -37,9 +37,6 @@ from ..report import read_metrics, write_metrics
 
 POOLED_JSON = "pooled.json"
 POOLED_MD = "pooled.md"
-#: a run's record in metrics.json ({notebook: {"metrics", "claims", "run"}}) and in an executed
-#: notebook's metadata["cnncourse"]
-RUN_FIELDS = ("profile", "seed", "seed_origin", "course_version", "lesson_code", "status")
 _LESSON = re.compile(r"^\d\d_")
 #: a lesson that repeats its runs uses seed, seed + 1, seed + 2 (cnncourse.reproducibility)
 SEED_SPACING = 3
@@ -78,12 +75,14 @@ def run_record(nb, profile: str, status: str) -> dict:
             "lesson_code": lesson_code(nb), "status": status}
 
 
-def record_run(metrics_path: str | Path, notebook: str, record: dict) -> None:
-    """Put ``record`` (:func:`run_record`) beside ``notebook``'s metrics and claims in ``metrics_path``."""
+def record_run(metrics_path: str | Path, notebook: str, record: dict) -> dict:
+    """Put ``record`` (:func:`run_record`) beside ``notebook``'s metrics and claims in ``metrics_path``;
+    return that entry ({"metrics", "claims", "run"})."""
     metrics = read_metrics(metrics_path)
     entry = metrics.setdefault(notebook, {"metrics": {}, "claims": []})
     entry["run"] = record
     write_metrics(metrics_path, metrics)
+    return entry
 
 
 # ----------------------------------------------------------------------------- reading runs
@@ -303,8 +302,9 @@ def pool_runs(runs: Sequence[Run]) -> tuple[list[PooledLesson], list[str]]:
 
 
 # ----------------------------------------------------------------------------- showing it
-def _single_text(claim: PooledClaim) -> str:
-    return ", ".join(f"{n} {o}" for o, n in claim.single.items() if n)
+def _single_text(single: dict[str, int]) -> str:
+    """What the single runs said: "3 NOT SEEN, 1 WITHIN NOISE" ({outcome: how many runs})."""
+    return ", ".join(f"{n} {o}" for o, n in single.items() if n)
 
 
 def _threshold_text(lesson: PooledLesson) -> str:
@@ -327,7 +327,7 @@ def format_pooled(lessons: Sequence[PooledLesson], notes: Sequence[str] = ()) ->
         for c in lesson.claims:
             agree = "-" if c.agree is None else f"{c.agree} of {c.runs}"
             lines.append(f"| {c.outcome or '-'} | {c.claim.replace('|', '/')} | {c.margin} | {c.runs} | "
-                         f"{_single_text(c)} | {agree} |")
+                         f"{_single_text(c.single)} | {agree} |")
         lines.append("")
     if notes:
         lines += ["Notes:", ""] + [f"- {note}" for note in notes] + [""]
@@ -363,7 +363,7 @@ def pooled_html(executed_dir: str | Path) -> str:
     for lesson in data.get("pooled", []):
         rows = "".join(
             f"<tr><td>{esc(c['claim'])}</td><td><b>{esc(c['outcome'] or '-')}</b></td><td>{esc(c['margin'])}</td>"
-            f"<td>{esc(', '.join(f'{n} {o}' for o, n in c['single'].items() if n))}</td></tr>"
+            f"<td>{esc(_single_text(c['single']))}</td></tr>"
             for c in lesson["claims"])
         thresholds = sorted({c["threshold"] for c in lesson["claims"] if c.get("threshold") is not None})
         decides = f", verdicts beyond {thresholds[0]:.1f} SEs" if len(thresholds) == 1 else ""
@@ -378,17 +378,18 @@ def pooled_html(executed_dir: str | Path) -> str:
 
 
 def main(paths: Sequence[str], output_dir: str | Path = "build") -> int:
-    """``python -m cnncourse pool``: print the pooled table and write it; 2 when the runs cannot be pooled."""
+    """``python -m cnncourse pool``: print the pooled table and write it.  Runs that cannot be pooled
+    raise :class:`PoolError` (the command line prints it in one line and exits with 2), after the
+    notes on the files that were skipped."""
     import sys
 
     runs, notes = find_runs(paths)
     try:
         lessons, more = pool_runs(runs)
-    except PoolError as err:
+    except PoolError:
         for note in notes:
             print(note, file=sys.stderr)
-        print(f"pool: {err}", file=sys.stderr)
-        return 2
+        raise
     notes += more
     print(format_pooled(lessons, notes), end="")
     written = write_pooled(lessons, notes, output_dir)

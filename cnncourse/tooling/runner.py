@@ -100,7 +100,7 @@ def run_notebook(
     """Execute one notebook in a fresh kernel and write the executed copy to ``output_dir``.
 
     ``with_solutions``: the same kernel then runs the lesson's solved exercises (the cells where
-    the solved copy, :func:`cnncourse.exercises.solve.solve_notebook`, differs from the learner's,
+    the solved copy, :func:`cnncourse.exercises.solve.solved_notebook`, differs from the learner's,
     and the cells after them), and the executed solved copy -- the learner's executed cells above
     its exercises, then the solved ones -- is written to ``output_dir/solutions/``: the lesson runs
     once for both copies.
@@ -169,8 +169,7 @@ def run_notebook(
         nb.cells = nb.cells[:learner_cells]   # the learner's copy, whose code the record fingerprints
         peaks = [(i, peak) for i, peak in peaks if i < learner_cells]
     pooled_record = run_record(nb, effective, status)   # the seed, course version, lesson code: what `pool` compares
-    record_run(metrics_path, name, pooled_record)
-    entry = read_metrics(metrics_path).get(name, {})
+    entry = record_run(metrics_path, name, pooled_record)
     nb.metadata["cnncourse"].update(pooled_record, claims=entry.get("claims", []))
     nbformat.write(nb, output)
     return NotebookRun(name, status, seconds, output, entry.get("metrics", {}), error, entry.get("claims", []),
@@ -180,14 +179,9 @@ def run_notebook(
 def _append_solved_exercises(nb, path: Path) -> int:
     """Append to the learner's notebook ``nb`` the cells of its solved copy from the first one that
     differs (the first exercise's answer) to the end; return that cell's index in the solved copy."""
-    import tempfile
+    from ..exercises.solve import solved_notebook
 
-    import nbformat
-
-    from ..exercises.solve import solve_notebook
-
-    with tempfile.TemporaryDirectory() as folder:
-        solved = nbformat.read(solve_notebook(path, folder), as_version=4)
+    solved = solved_notebook(path)
     same = [(a.cell_type, a.source) == (b.cell_type, b.source) for a, b in zip(nb.cells, solved.cells)]
     first = same.index(False) if False in same else min(len(nb.cells), len(solved.cells))
     nb.cells += [copy.deepcopy(cell) for cell in solved.cells[first:]]

@@ -32,7 +32,6 @@ from ..claims import HOLDS, NOT_JUDGED, NOT_SEEN, OUTCOMES, WITHIN_NOISE, claims
 from ..report import read_metrics
 
 
-_LESSON_FILE = re.compile(r"^(\d\d)_.+\.ipynb$")
 _TITLE = re.compile(r"^#\s+(?:Lesson\s+\d+\s+[—-]\s+)?(.+)$", re.MULTILINE)
 
 _CSS = """
