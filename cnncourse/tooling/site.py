@@ -26,6 +26,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import colab
 from ..claims import HOLDS, NOT_JUDGED, NOT_SEEN, OUTCOMES, WITHIN_NOISE, claims_table
@@ -85,6 +86,7 @@ class Lesson:
     title: str              # the lesson's title, without "Lesson 01 —"
     run: dict               # the runner's record: profile, status, seconds, executed, versions
     claims: list[dict] = field(default_factory=list)
+    nb: Any = field(default=None, repr=False)   # the executed notebook (NotebookNode), read once
 
     @property
     def page(self) -> str:
@@ -104,7 +106,7 @@ def find_lessons(executed_dir: str | os.PathLike) -> list[Lesson]:
         match = _TITLE.search(title_cell)
         lessons.append(Lesson(path, path.name[:2], match.group(1).strip() if match else path.stem,
                               dict(nb.metadata.get("cnncourse", {})),
-                              metrics.get(path.stem, {}).get("claims", [])))
+                              metrics.get(path.stem, {}).get("claims", []), nb))
     return lessons
 
 
@@ -226,10 +228,9 @@ def _footer(lesson: Lesson | None) -> str:
 def render_lesson(lesson: Lesson, lessons: list[Lesson]) -> str:
     """The HTML page of one lesson."""
     import jinja2
-    import nbformat
     from nbconvert import HTMLExporter
 
-    nb = prepare_notebook(nbformat.read(lesson.notebook, as_version=4))
+    nb = prepare_notebook(lesson.nb)
     exporter = HTMLExporter(template_name="lab", extra_loaders=[jinja2.DictLoader({"course.html.j2": _TEMPLATE})],
                             template_file="course.html.j2")
     exporter.log.setLevel("ERROR")   # not its notice that it gave each figure a generic alt text

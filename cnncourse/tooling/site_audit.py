@@ -97,11 +97,11 @@ def page_problems(lesson: Lesson, nb, text: str) -> list[str]:
     return problems
 
 
-def link_problems(page: Path, site_dir: Path, stats: dict) -> list[str]:
-    """What a page links to or loads that is not in the site, or loads from the network; counts the
-    links, outside links (not followed) and embedded images into ``stats``."""
+def link_problems(page: Path, text: str, site_dir: Path, stats: dict) -> list[str]:
+    """What ``page`` (its HTML ``text``) links to or loads that is not in the site, or loads from the
+    network; counts the links, outside links (not followed) and embedded images into ``stats``."""
     parser = _Links()
-    parser.feed(page.read_text(encoding="utf-8"))
+    parser.feed(text)
     problems = []
     for src in parser.loads:
         if src.startswith("data:"):
@@ -127,8 +127,6 @@ def audit_site(site_dir: str | os.PathLike, executed_dir: str | os.PathLike | No
     (default: the site's parent folder); an empty list when it is fine.  ``stats``, when given, is
     filled with what was checked: pages, notebooks, internal links, outside links (not followed),
     embedded images, claims."""
-    import nbformat
-
     stats = stats if stats is not None else {}
     stats.update(pages=0, internal_links=0, outside_links=0, embedded_images=0, claims=0, notebooks=0)
     site_dir = Path(site_dir)
@@ -141,7 +139,7 @@ def audit_site(site_dir: str | os.PathLike, executed_dir: str | os.PathLike | No
     index_text = index.read_text(encoding="utf-8")
     if len(index_text.encode()) > INDEX_BUDGET_BYTES:
         problems.append(f"index.html weighs {len(index_text.encode()):,} bytes, over its {INDEX_BUDGET_BYTES:,}")
-    pages = [index]
+    pages = {index: index_text}
     for lesson in lessons:
         page = site_dir / lesson.page
         if not page.is_file():
@@ -149,12 +147,11 @@ def audit_site(site_dir: str | os.PathLike, executed_dir: str | os.PathLike | No
             continue
         if lesson.page not in index_text:
             problems.append(f"index.html does not link {lesson.page}")
-        nb = nbformat.read(lesson.notebook, as_version=4)
-        problems += notebook_problems(lesson, nb) + page_problems(lesson, nb, page.read_text(encoding="utf-8"))
+        pages[page] = page.read_text(encoding="utf-8")
+        problems += notebook_problems(lesson, lesson.nb) + page_problems(lesson, lesson.nb, pages[page])
         stats["claims"] += len(lesson.claims)
         stats["notebooks"] += 1
-        pages.append(page)
-    for page in pages:
-        problems += link_problems(page, site_dir, stats)
+    for page, text in pages.items():
+        problems += link_problems(page, text, site_dir, stats)
         stats["pages"] += 1
     return problems
