@@ -24,10 +24,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnncourse.exercises.solve import ANSWER, lesson_exercises, solve_notebook
+from cnncourse.exercises.solve import ANSWER, lesson_exercises, lessons_with_exercises, solve_notebook
+from cnncourse.tooling.runner import find_notebooks
 
-LESSONS = ("01", "02", "03", "04", "05", "06")
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+LESSONS = lessons_with_exercises()
 
 needs_otter = pytest.mark.skipif(importlib.util.find_spec("otter") is None,
                                  reason="otter-grader is not installed (pip install otter-grader)")
@@ -36,7 +36,7 @@ needs_nbgrader = pytest.mark.skipif(importlib.util.find_spec("nbgrader") is None
 
 
 def learner_notebook(lesson: str) -> Path:
-    (path,) = NOTEBOOKS.glob(f"{lesson}_*.ipynb")
+    (path,) = find_notebooks([lesson])
     return path
 
 
